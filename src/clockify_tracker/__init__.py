@@ -1,0 +1,1 @@
+"""clockify-tracker: Clockify webhook audit, reports and scheduled automations."""

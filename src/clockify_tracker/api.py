@@ -1,0 +1,10 @@
+"""The URL map at a glance: every domain router is included here and only here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from clockify_tracker.health.endpoints import router as health_router
+
+api_router = APIRouter()
+api_router.include_router(health_router)

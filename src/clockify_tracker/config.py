@@ -1,0 +1,190 @@
+"""Settings: one class, read from the environment and `.env`, seed variable names kept."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import URL, make_url
+
+# Secrets get a recognisable development value so `make dev` works without a `.env`;
+# production refuses to start while any of them is still this value or empty.
+DEV_SECRET_PREFIX = "dev-insecure-"  # noqa: S105 - a marker, not a secret
+
+SECRET_FIELDS: tuple[str, ...] = (
+    "secret_token",
+    "clockify_secret_token_start",
+    "clockify_secret_token_end",
+    "clockify_secret_token_edit",
+    "clockify_secret_token_delete",
+    "clockify_secret_token_manual_create",
+    "jwt_secret",
+)
+
+
+def _dev_secret(name: str) -> SecretStr:
+    return SecretStr(f"{DEV_SECRET_PREFIX}{name}")
+
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the settings cannot run the service safely."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    # PostgreSQL: DATABASE_URL wins; otherwise the seed's DB_* variables.
+    database_url_override: SecretStr | None = Field(default=None, alias="DATABASE_URL")
+    db_host: str = "localhost"
+    db_port: int = 5432
+    db_user: str = "postgres"
+    db_password: SecretStr = SecretStr("")
+    db_name: str = "clockify_tracker"
+    db_pool_size: int = 10
+
+    redis_url: SecretStr = SecretStr("redis://localhost:6379/0")
+
+    secret_token: SecretStr = _dev_secret("secret-token")
+    clockify_secret_token_start: SecretStr = _dev_secret("clockify-start")
+    clockify_secret_token_end: SecretStr = _dev_secret("clockify-end")
+    clockify_secret_token_edit: SecretStr = _dev_secret("clockify-edit")
+    clockify_secret_token_delete: SecretStr = _dev_secret("clockify-delete")
+    clockify_secret_token_manual_create: SecretStr = _dev_secret("clockify-manual-create")
+    jwt_secret: SecretStr = _dev_secret("jwt-secret-change-me-0123456789abcdef")
+
+    mail_server: str = "localhost"
+    mail_port: int = 1025
+    mail_use_tls: bool = False
+    mail_use_ssl: bool = False
+    mail_username: str = ""
+    mail_password: SecretStr = SecretStr("")
+    mail_default_sender: str = "notificaciones@localhost"
+    mail_recipient: str = ""
+    # The seed README names MAIL_RECIPIENTS; the first implementation read
+    # MAIL_ADDITIONAL_RECIPIENTS. Both are accepted and merged.
+    mail_recipients: CommaList = Field(default_factory=list)
+    mail_additional_recipients: CommaList = Field(default_factory=list)
+    mail_timeout_seconds: float = 10.0
+
+    email_max_retries: int = Field(default=3, ge=0, le=20)
+    email_retry_delay: float = Field(default=5.0, gt=0)
+    email_process_interval: float = Field(default=5.0, gt=0)
+
+    # Outbox: a row not yet handed to Celery this long after it became due is re-sent by the
+    # sweeper; a row handed over but still pending after `outbox_redispatch_seconds` is
+    # considered lost (worker killed, queue flushed) and re-sent too.
+    outbox_grace_seconds: float = Field(default=10.0, ge=0)
+    outbox_redispatch_seconds: float = Field(default=300.0, gt=0)
+
+    app_timezone: str = "America/Mexico_City"
+    overtime_hours: float = Field(default=5.0, gt=0)
+    automations_dir: Path = Path("automations")
+    cors_origins: CommaList = Field(default_factory=list)
+    default_organization: str = "default"
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    celery_beat_schedule_file: Path = Path("var/celerybeat-schedule")
+
+    @field_validator("mail_recipients", "mail_additional_recipients", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("app_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"APP_TIMEZONE: unknown IANA time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        if self.environment != "production":
+            return self
+        weak = [
+            name.upper()
+            for name in SECRET_FIELDS
+            if not (value := getattr(self, name).get_secret_value())
+            or value.startswith(DEV_SECRET_PREFIX)
+        ]
+        if len(self.jwt_secret.get_secret_value()) < 32 and "JWT_SECRET" not in weak:
+            weak.append("JWT_SECRET")
+        if weak:
+            raise ConfigurationError(
+                "ENVIRONMENT=production refuses to start: set a real value (JWT_SECRET: at least "
+                f"32 characters) for {', '.join(weak)}"
+            )
+        return self
+
+    @cached_property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.app_timezone)
+
+    @cached_property
+    def database_url(self) -> URL:
+        """The asyncpg URL; the password is URL-safe whatever characters it holds."""
+        if self.database_url_override is not None:
+            return to_asyncpg_url(self.database_url_override.get_secret_value())
+        return URL.create(
+            "postgresql+asyncpg",
+            username=self.db_user,
+            password=self.db_password.get_secret_value() or None,
+            host=self.db_host,
+            port=self.db_port,
+            database=self.db_name,
+        )
+
+    @property
+    def coordinator_recipients(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for address in [
+            self.mail_recipient,
+            *self.mail_recipients,
+            *self.mail_additional_recipients,
+        ]:
+            if address:
+                seen.setdefault(address, None)
+        return list(seen)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so the log filter can mask them wherever they show up."""
+        values = [getattr(self, name).get_secret_value() for name in SECRET_FIELDS]
+        values.append(self.mail_password.get_secret_value())
+        values.append(self.db_password.get_secret_value())
+        if self.database_url.password:
+            values.append(str(self.database_url.password))
+        redis_password = urlsplit(self.redis_url.get_secret_value()).password
+        if redis_password:
+            values.append(redis_password)
+        return [value for value in values if len(value) >= 4]
+
+
+def to_asyncpg_url(raw: str) -> URL:
+    url = make_url(raw)
+    if url.drivername in {"postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"}:
+        url = url.set(drivername="postgresql+asyncpg")
+    return url
+
+
+def get_settings() -> Settings:
+    return Settings()
+
+
+settings = get_settings()

@@ -1,0 +1,108 @@
+"""Errors to responses: one handler per envelope; never a stack trace, SQL text or secret."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clockify_tracker.exceptions import AppError
+from clockify_tracker.kit.logging import redact, request_id_var
+
+log = logging.getLogger(__name__)
+
+# Routes of the automations contract answer in its `{success, data, message}` envelope.
+AUTOMATIONS_PREFIX = "/api/automatizaciones"
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    message = redact(message)
+    if request.url.path.startswith(AUTOMATIONS_PREFIX):
+        body: dict[str, Any] = {"success": False, "data": None, "message": message}
+    else:
+        body = {"error": message, "code": code}
+        if details:
+            body["details"] = details
+        if request_id := request_id_var.get():
+            body["requestId"] = request_id
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    details = exc.details or ([{"field": exc.field, "message": exc.message}] if exc.field else None)
+    return error_response(request, exc.status_code, exc.code, exc.message, details=details)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"field": _field_path(error.get("loc", ())), "message": str(error.get("msg", "invalid"))}
+        for error in exc.errors()
+    ]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return error_response(
+        request, 422, "validation_error", f"Validation failed: {summary}", details=details
+    )
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(
+        request, exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None)
+    )
+
+
+def _is_database_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if _is_database_unreachable(exc):
+        log.error("database unavailable: %s", type(exc).__name__)
+        return error_response(
+            request,
+            503,
+            "service_unavailable",
+            "Database unavailable, try again shortly",
+            headers={"Retry-After": "5"},
+        )
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, "internal_error", "Internal server error")
+
+
+def install_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(Exception, handle_unexpected)

@@ -1,0 +1,47 @@
+"""Engine and session factory, and the unit of work that is the one transaction boundary."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import URL
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+class Database:
+    """Owns one engine. Create it inside the process (and event loop) that uses it."""
+
+    def __init__(self, url: URL, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            pool_timeout=5,
+            echo=echo,
+            # asyncpg's own connect timeout: a stopped server answers 503 quickly.
+            connect_args={
+                "timeout": 5,
+                "server_settings": {"application_name": "clockify-tracker"},
+            },
+        )
+        # Objects stay readable after commit: responses are serialised after the commit.
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: commits when the block ends, rolls back on error.
+
+        Outbox rows added inside are handed to Celery by the caller after commit (see
+        `kit.outbox.pending_dispatch`)."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,78 @@
+"""create_app(): lifespan (engine, redis, outbox dispatcher), middleware, handlers, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from redis.asyncio import Redis
+
+from clockify_tracker.api import api_router
+from clockify_tracker.config import Settings, get_settings
+from clockify_tracker.exception_handlers import install_exception_handlers
+from clockify_tracker.kit.celery_app import create_celery_app
+from clockify_tracker.kit.db import Database
+from clockify_tracker.kit.logging import configure_logging
+from clockify_tracker.kit.outbox import CeleryPublisher, OutboxDispatcher, Publisher
+from clockify_tracker.kit.web import AppState, RequestIdMiddleware
+
+DESCRIPTION = """
+Receives Clockify time-entry webhooks, keeps an append-only audit log (the *binnacle*),
+flags edits for coordinator review and overtime, sends notifications and Excel reports,
+and runs each organization's scheduled automations.
+"""
+
+
+def create_app(
+    app_settings: Settings | None = None, *, publisher: Publisher | None = None
+) -> FastAPI:
+    """Build the ASGI app. `publisher` replaces the Celery hand-over (tests use a dead broker)."""
+    app_settings = app_settings or get_settings()
+    configure_logging(
+        level=app_settings.log_level,
+        json_output=app_settings.log_json,
+        secrets=app_settings.secret_values(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(app_settings.database_url, pool_size=app_settings.db_pool_size)
+        redis = Redis.from_url(
+            app_settings.redis_url.get_secret_value(),
+            socket_connect_timeout=2,
+            socket_timeout=2,
+        )
+        dispatcher = OutboxDispatcher(
+            database, publisher or CeleryPublisher(create_celery_app(app_settings))
+        )
+        app.state.services = AppState(
+            settings=app_settings, database=database, redis=redis, dispatcher=dispatcher
+        )
+        try:
+            yield
+        finally:
+            await dispatcher.aclose()
+            await redis.aclose()
+            await database.dispose()
+
+    app = FastAPI(
+        title="clockify-tracker",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    install_exception_handlers(app)
+    if app_settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=app_settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,78 @@
+"""Which PostgreSQL and Redis the suite uses, decided before the service settings are read.
+
+TEST_DATABASE_URL / TEST_REDIS_URL when set; otherwise the local servers at their default
+ports when they answer; otherwise embedded servers with data under var/test/."""
+
+from __future__ import annotations
+
+import atexit
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import make_url
+
+from clockify_tracker.local.embedded import (
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    ensure_database,
+    free_port,
+    postgres_answers,
+    redis_answers,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_DATABASE = "clockify_tracker_test"
+LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS = "redis://127.0.0.1:6379/15"
+
+
+@dataclass(frozen=True)
+class TestServices:
+    database_url: str
+    redis_url: str
+    origin: str
+
+
+def _database_url() -> tuple[str, str]:
+    if explicit := os.environ.get("TEST_DATABASE_URL"):
+        return explicit, "TEST_DATABASE_URL"
+    if postgres_answers(LOCAL_POSTGRES):
+        admin, origin = LOCAL_POSTGRES, "local PostgreSQL on 127.0.0.1:5432"
+    else:
+        server = EmbeddedPostgres(REPO_ROOT / "var" / "test" / "postgres")
+        admin, origin = server.start(), "embedded PostgreSQL"
+        atexit.register(server.stop)
+    ensure_database(admin, TEST_DATABASE)
+    url = make_url(admin).set(database=TEST_DATABASE)
+    return url.render_as_string(hide_password=False), origin
+
+
+def _redis_url() -> tuple[str, str]:
+    if explicit := os.environ.get("TEST_REDIS_URL"):
+        return explicit, "TEST_REDIS_URL"
+    if redis_answers(LOCAL_REDIS):
+        return LOCAL_REDIS, "local Redis on 127.0.0.1:6379 (db 15)"
+    server = EmbeddedRedis(REPO_ROOT / "var" / "test" / "redis", free_port(), persistent=False)
+    url = server.start()
+    atexit.register(server.stop)
+    return url, "embedded Redis"
+
+
+def configure_test_environment() -> TestServices:
+    database_url, db_origin = _database_url()
+    redis_url, redis_origin = _redis_url()
+    for name in ("DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "DB_NAME"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        ENVIRONMENT="test",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        LOG_JSON="false",
+        # The sweeper runs every second in tests so lost hand-overs are recovered quickly.
+        EMAIL_PROCESS_INTERVAL="1",
+        EMAIL_RETRY_DELAY="0.2",
+        OUTBOX_GRACE_SECONDS="1",
+        SECRET_TOKEN="test-secret-token-value",
+    )
+    return TestServices(database_url, redis_url, f"{db_origin}; {redis_origin}")
