@@ -11,12 +11,16 @@ app = typer.Typer(
     help="clockify-tracker: Clockify audit service and automations.", no_args_is_help=True
 )
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 
+def _load_settings_or_exit() -> None:
+    """Read the settings once, turning a refusal into a clear message and exit code 2."""
+    try:
+        from clockify_tracker.config import get_settings
 
-def _alembic_ini() -> Path:
-    local = Path.cwd() / "alembic.ini"
-    return local if local.exists() else _REPO_ROOT / "alembic.ini"
+        get_settings()
+    except Exception as exc:  # ConfigurationError, or a pydantic error naming the variable
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -43,6 +47,7 @@ def api(
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
+    _load_settings_or_exit()
     uvicorn.run(
         "clockify_tracker.main:create_app",
         factory=True,
@@ -57,18 +62,23 @@ def api(
 @app.command()
 def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Apply database migrations up to REVISION."""
-    from alembic import command
-    from alembic.config import Config
+    _load_settings_or_exit()
+    from clockify_tracker.kit.migrations import upgrade
 
-    command.upgrade(Config(str(_alembic_ini())), revision)
+    upgrade(revision)
 
 
 @app.command("check-config")
 def check_config() -> None:
     """Load the settings as the service would and report problems (secrets are not printed)."""
+    _load_settings_or_exit()
     from clockify_tracker.config import get_settings
 
     current = get_settings()
     typer.echo(f"environment={current.environment} timezone={current.app_timezone}")
     typer.echo(f"database={current.database_url.render_as_string(hide_password=True)}")
     typer.echo("configuration OK")
+
+
+if __name__ == "__main__":
+    app()

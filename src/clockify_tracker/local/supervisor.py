@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from clockify_tracker.kit.migrations import alembic_ini
 from clockify_tracker.local.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
@@ -143,7 +144,9 @@ def run_dev(options: DevOptions) -> int:
             env = _prepare_environment(options, stack)
             _say("applying migrations")
             subprocess.run(
-                [sys.executable, "-m", "alembic", "upgrade", "head"], env=env, check=True
+                [sys.executable, "-m", "alembic", "-c", str(alembic_ini()), "upgrade", "head"],
+                env=env,
+                check=True,
             )
             for name, command in _commands(options).items():
                 # Own session: a terminal Ctrl-C reaches only this supervisor, which then stops
