@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import kombu.exceptions
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -160,3 +161,12 @@ async def test_two_deliveries_of_the_same_job_run_it_once(
     await asyncio.sleep(1.0)  # let the second delivery finish its look at the row
     assert await redis_client.get(unique_key) == "1"
     assert row.attempts == 1
+
+
+@pytest.mark.timeout(30)
+def test_publishing_to_an_unreachable_broker_fails_instead_of_waiting() -> None:
+    dead = Settings(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    publisher = CeleryPublisher(create_celery_app(dead))
+
+    with pytest.raises(kombu.exceptions.OperationalError):
+        publisher(JobRef(id=1, task="tests.record_in_redis"))

@@ -17,6 +17,7 @@ from clockify_tracker.kit.outbox.repository import JobRef
 log = logging.getLogger(__name__)
 
 _PENDING_KEY = "outbox_pending"
+CONNECT_TIMEOUT_SECONDS = 2.0
 
 
 async def add_job(
@@ -45,7 +46,15 @@ class CeleryPublisher:
         self._app = app
 
     def __call__(self, job: JobRef) -> None:
-        self._app.send_task(job.task, args=[job.id], countdown=job.countdown, retry=False)
+        with self._app.producer_or_acquire() as producer:
+            # `retry=False` covers only the publish: left alone, Celery retries the connection
+            # itself for minutes. One attempt, then the error; a lost send is the sweeper's.
+            producer.connection.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=CONNECT_TIMEOUT_SECONDS
+            )
+            self._app.send_task(
+                job.task, args=[job.id], countdown=job.countdown, producer=producer, retry=False
+            )
 
 
 class OutboxDispatcher:

@@ -1,0 +1,31 @@
+"""Point the settings at benchmark-only database and Redis index before anything reads them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sqlalchemy import make_url
+from tests.support.services import REPO_ROOT, configure_test_environment
+
+from clockify_tracker.local.embedded import ensure_database
+
+BENCH_DATABASE = "clockify_tracker_bench"
+BENCH_REDIS_INDEX = 13
+
+
+def configure_bench_environment() -> None:
+    services = configure_test_environment()
+    ensure_database(services.database_url, BENCH_DATABASE)
+    url = make_url(services.database_url).set(database=BENCH_DATABASE)
+    redis_base, _, _ = services.redis_url.rpartition("/")
+    os.environ.update(
+        DATABASE_URL=url.render_as_string(hide_password=False),
+        REDIS_URL=f"{redis_base}/{BENCH_REDIS_INDEX}",
+        LOG_LEVEL="WARNING",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO_ROOT, check=True,
+        capture_output=True,
+    )  # fmt: skip
