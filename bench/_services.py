@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from sqlalchemy import make_url
-from tests.support.services import REPO_ROOT, configure_test_environment
+from tests.support.services import REPO_ROOT, TestServices, configure_test_environment
 
 from clockify_tracker.local.embedded import ensure_database
 
@@ -15,7 +15,7 @@ BENCH_DATABASE = "clockify_tracker_bench"
 BENCH_REDIS_INDEX = 13
 
 
-def configure_bench_environment() -> None:
+def configure_bench_environment() -> TestServices:
     services = configure_test_environment()
     ensure_database(services.database_url, BENCH_DATABASE)
     url = make_url(services.database_url).set(database=BENCH_DATABASE)
@@ -29,3 +29,4 @@ def configure_bench_environment() -> None:
         [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO_ROOT, check=True,
         capture_output=True,
     )  # fmt: skip
+    return services

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench._services import configure_bench_environment
 
-configure_bench_environment()
+SERVICES = configure_bench_environment()
 
 import httpx  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
@@ -92,6 +92,7 @@ async def main(requests: int) -> None:
             results[name] = summary(await measure(app, path, requests))
     finally:
         await clean_up(settings)
+        SERVICES.stop_embedded()
 
     reference_median = results["reference"][0]
     print(f"{requests} sequential requests per scenario, in-process ASGI")

@@ -15,5 +15,9 @@ pytest_plugins = [
 ]
 
 
+def pytest_unconfigure() -> None:
+    SERVICES.stop_embedded()
+
+
 def pytest_report_header() -> str:
     return f"clockify-tracker test services: {SERVICES.origin}"

@@ -76,10 +76,15 @@ async def test_malformed_json_is_a_clear_4xx(probe_client: httpx.AsyncClient) ->
     assert "JSON" in response.json()["error"]
 
 
-async def test_unexpected_error_is_500_without_details(probe_client: httpx.AsyncClient) -> None:
-    response = await probe_client.get("/probe/boom")
+async def test_unexpected_error_is_500_without_details(
+    probe_client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = await probe_client.get("/probe/boom", headers={"X-Request-ID": "req-500"})
     assert response.status_code == 500
     assert response.json()["error"] == "Internal server error"
+    assert response.json()["requestId"] == "req-500"
+    assert response.headers["x-request-id"] == "req-500"
+    assert "[req-500] unhandled error on GET /probe/boom" in capsys.readouterr().err
     assert "secret_table" not in response.text
     assert "Traceback" not in response.text
 

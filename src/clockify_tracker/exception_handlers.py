@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clockify_tracker.exceptions import AppError
 from clockify_tracker.kit.logging import redact, request_id_var
+from clockify_tracker.kit.web import REQUEST_ID_SCOPE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,16 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     message = redact(message)
+    request_id = request.scope.get(REQUEST_ID_SCOPE_KEY)
+    if request_id:
+        headers = {**(headers or {}), "X-Request-ID": request_id}
     if request.url.path.startswith(AUTOMATIONS_PREFIX):
         body: dict[str, Any] = {"success": False, "data": None, "message": message}
     else:
         body = {"error": message, "code": code}
         if details:
             body["details"] = details
-        if request_id := request_id_var.get():
+        if request_id:
             body["requestId"] = request_id
     return JSONResponse(body, status_code=status_code, headers=headers)
 
@@ -97,7 +101,11 @@ async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
             "Database unavailable, try again shortly",
             headers={"Retry-After": "5"},
         )
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    token = request_id_var.set(request.scope.get(REQUEST_ID_SCOPE_KEY))
+    try:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+    finally:
+        request_id_var.reset(token)
     return error_response(request, 500, "internal_error", "Internal server error")
 
 

@@ -44,9 +44,12 @@ def create_app(
             socket_connect_timeout=2,
             socket_timeout=2,
         )
-        dispatcher = OutboxDispatcher(
-            database, publisher or CeleryPublisher(create_celery_app(app_settings))
-        )
+        publishing_app = None
+        job_publisher = publisher
+        if job_publisher is None:
+            publishing_app = create_celery_app(app_settings)
+            job_publisher = CeleryPublisher(publishing_app)
+        dispatcher = OutboxDispatcher(database, job_publisher)
         app.state.services = AppState(
             settings=app_settings, database=database, redis=redis, dispatcher=dispatcher
         )
@@ -54,6 +57,8 @@ def create_app(
             yield
         finally:
             await dispatcher.aclose()
+            if publishing_app is not None:
+                publishing_app.close()  # its broker connection pool
             await redis.aclose()
             await database.dispose()
 

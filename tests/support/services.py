@@ -5,9 +5,9 @@ ports when they answer; otherwise embedded servers with data under var/test/."""
 
 from __future__ import annotations
 
-import atexit
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import make_url
@@ -32,6 +32,15 @@ class TestServices:
     database_url: str
     redis_url: str
     origin: str
+    stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop_embedded(self) -> None:
+        """Stop the embedded servers this run started (none when it used real ones)."""
+        while self.stops:
+            self.stops.pop()()
+
+
+_stops: list[Callable[[], None]] = []
 
 
 def _database_url() -> tuple[str, str]:
@@ -42,7 +51,7 @@ def _database_url() -> tuple[str, str]:
     else:
         server = EmbeddedPostgres(REPO_ROOT / "var" / "test" / "postgres")
         admin, origin = server.start(), "embedded PostgreSQL"
-        atexit.register(server.stop)
+        _stops.append(server.stop)
     ensure_database(admin, TEST_DATABASE)
     url = make_url(admin).set(database=TEST_DATABASE)
     return url.render_as_string(hide_password=False), origin
@@ -55,7 +64,7 @@ def _redis_url() -> tuple[str, str]:
         return LOCAL_REDIS, "local Redis on 127.0.0.1:6379 (db 15)"
     server = EmbeddedRedis(REPO_ROOT / "var" / "test" / "redis", free_port(), persistent=False)
     url = server.start()
-    atexit.register(server.stop)
+    _stops.append(server.stop)
     return url, "embedded Redis"
 
 
@@ -75,4 +84,4 @@ def configure_test_environment() -> TestServices:
         OUTBOX_GRACE_SECONDS="1",
         SECRET_TOKEN="test-secret-token-value",
     )
-    return TestServices(database_url, redis_url, f"{db_origin}; {redis_origin}")
+    return TestServices(database_url, redis_url, f"{db_origin}; {redis_origin}", _stops)

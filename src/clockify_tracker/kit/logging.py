@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 task_id_var: ContextVar[str | None] = ContextVar("task_id", default=None)
@@ -85,6 +85,18 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at emit time (test capture, redirection)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def register_secrets(secrets: Iterable[str]) -> None:
     # Longest first so a secret containing another is masked whole.
     _secrets_to_mask[:] = sorted({s for s in secrets if s}, key=len, reverse=True)
@@ -93,7 +105,7 @@ def register_secrets(secrets: Iterable[str]) -> None:
 def configure_logging(*, level: str, json_output: bool, secrets: Iterable[str]) -> None:
     """Install one stderr handler on the root logger; idempotent."""
     register_secrets(secrets)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = CurrentStderrHandler()
     handler.setFormatter(JsonFormatter() if json_output else TextFormatter())
     handler.addFilter(ContextFilter())
     handler.addFilter(SecretMaskingFilter())

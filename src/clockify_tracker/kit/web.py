@@ -45,6 +45,7 @@ DbSession = Annotated[AsyncSession, Depends(_request_transaction, scope="functio
 Services = Annotated[AppState, Depends(get_app_state)]
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+REQUEST_ID_SCOPE_KEY = "clockify_tracker.request_id"
 
 
 class RequestIdMiddleware:
@@ -59,12 +60,15 @@ class RequestIdMiddleware:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        # Also in the scope: the 500 handler runs outside this middleware, after the reset.
+        scope[REQUEST_ID_SCOPE_KEY] = request_id
         token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"].append((b"x-request-id", request_id.encode()))
+                headers = message.setdefault("headers", [])
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
