@@ -96,6 +96,7 @@ async def test_automation_routes_use_their_envelope(probe_client: httpx.AsyncCli
         "success": False,
         "data": None,
         "message": "Automatización no encontrada",
+        "error": "Automatización no encontrada",
     }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from clockify_tracker.auth.endpoints import router as auth_router
 from clockify_tracker.health.endpoints import router as health_router
 
 api_router = APIRouter()
 api_router.include_router(health_router)
+api_router.include_router(auth_router)

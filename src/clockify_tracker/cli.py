@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="clockify-tracker: Clockify audit service and automations.", no_args_is_help=True
@@ -66,6 +71,105 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "
     from clockify_tracker.kit.migrations import upgrade
 
     upgrade(revision)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run an administration coroutine; an AppError becomes its message and exit code 1."""
+    from clockify_tracker.exceptions import AppError
+
+    try:
+        return asyncio.run(coro)
+    except AppError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _password(confirm: bool = True) -> str:
+    """From CT_PASSWORD when set (scripts), else asked without echo."""
+    from_env = os.environ.get("CT_PASSWORD")
+    if from_env:
+        return from_env
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+@app.command("create-org")
+def create_org(name: Annotated[str, typer.Argument(help="Organization name")]) -> None:
+    """Create an organization (its slug and script database name are derived from NAME)."""
+    _load_settings_or_exit()
+    from clockify_tracker.auth import admin
+    from clockify_tracker.config import get_settings
+
+    typer.echo(f"created organization {_run(admin.create_organization(get_settings(), name))}")
+
+
+@app.command("create-account")
+def create_account(
+    email: Annotated[str, typer.Argument(help="Login email (unique, any letter case)")],
+    org: Annotated[str | None, typer.Option(help="Organization name, slug or org_<slug>")] = None,
+    role: Annotated[
+        str, typer.Option(help="administrador | coordinador | contador")
+    ] = "administrador",
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    superadmin: Annotated[
+        bool, typer.Option(help="Every permission in every organization")
+    ] = False,
+) -> None:
+    """Create an account; the password comes from CT_PASSWORD or is asked for."""
+    _load_settings_or_exit()
+    from clockify_tracker.auth import admin
+    from clockify_tracker.config import get_settings
+    from clockify_tracker.models import Role
+
+    try:
+        chosen_role = Role(role)
+    except ValueError:
+        typer.echo("error: --role must be administrador, coordinador or contador", err=True)
+        raise typer.Exit(2) from None
+    account_id = _run(
+        admin.create_account(
+            get_settings(),
+            email=email,
+            name=name,
+            password=_password(),
+            organization=org,
+            role=chosen_role,
+            superadmin=superadmin,
+        )
+    )
+    typer.echo(f"created account {email} (id {account_id})")
+
+
+@app.command("set-password")
+def set_password(email: Annotated[str, typer.Argument(help="The account's email")]) -> None:
+    """Set an account's password (CT_PASSWORD or prompt); its browser sessions end."""
+    _load_settings_or_exit()
+    from clockify_tracker.auth import admin
+    from clockify_tracker.config import get_settings
+
+    _run(admin.set_password(get_settings(), email=email, password=_password()))
+    typer.echo(f"password set for {email}")
+
+
+@app.command("bootstrap-dev", hidden=True)
+def bootstrap_dev(credentials_file: Path = Path("var/dev-credentials.txt")) -> None:
+    """Used by `dev`: the development organization and administrator, once."""
+    _load_settings_or_exit()
+    from clockify_tracker.auth import admin
+    from clockify_tracker.config import get_settings
+
+    created_password = _run(admin.ensure_dev_admin(get_settings()))
+    if created_password is not None:
+        credentials_file.parent.mkdir(parents=True, exist_ok=True)
+        credentials_file.write_text(created_password + "\n")
+        credentials_file.chmod(0o600)
+    password = (
+        credentials_file.read_text().strip()
+        if credentials_file.exists()
+        else "(unknown: set one with `clockify-tracker set-password`)"
+    )
+    typer.echo(f"[dev] log in as {admin.DEV_ADMIN_EMAIL} / {password}")
+    typer.echo("[dev]   Swagger UI: POST /api/auth/login with that email and password")
 
 
 @app.command("check-config")

@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     outbox_grace_seconds: float = Field(default=10.0, ge=0)
     outbox_redispatch_seconds: float = Field(default=300.0, gt=0)
 
+    # Browser sessions: a short-lived access cookie and a single-use refresh cookie.
+    access_token_minutes: int = Field(default=15, ge=1, le=120)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+    jwt_issuer: str = "clockify-tracker"
+    # Failed logins allowed per account and per client address within the window.
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+
     app_timezone: str = "America/Mexico_City"
     overtime_hours: float = Field(default=5.0, gt=0)
     automations_dir: Path = Path("automations")
@@ -150,6 +159,10 @@ class Settings(BaseSettings):
             port=self.db_port,
             database=self.db_name,
         )
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment != "development"
 
     @property
     def coordinator_recipients(self) -> list[str]:

@@ -17,8 +17,9 @@ from clockify_tracker.kit.web import REQUEST_ID_SCOPE_KEY
 
 log = logging.getLogger(__name__)
 
-# Routes of the automations contract answer in its `{success, data, message}` envelope.
-AUTOMATIONS_PREFIX = "/api/automatizaciones"
+# Routes of the platform contract (auth, automations) answer in its `{success, data, message}`
+# envelope; failures carry the text under both `message` and `error` (clients read either).
+ENVELOPE_PREFIXES = ("/api/automatizaciones", "/api/auth")
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -44,8 +45,13 @@ def error_response(
     request_id = request.scope.get(REQUEST_ID_SCOPE_KEY)
     if request_id:
         headers = {**(headers or {}), "X-Request-ID": request_id}
-    if request.url.path.startswith(AUTOMATIONS_PREFIX):
-        body: dict[str, Any] = {"success": False, "data": None, "message": message}
+    if request.url.path.startswith(ENVELOPE_PREFIXES):
+        body: dict[str, Any] = {
+            "success": False,
+            "data": None,
+            "message": message,
+            "error": message,
+        }
     else:
         body = {"error": message, "code": code}
         if details:
@@ -62,7 +68,9 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     details = exc.details or ([{"field": exc.field, "message": exc.message}] if exc.field else None)
-    return error_response(request, exc.status_code, exc.code, exc.message, details=details)
+    return error_response(
+        request, exc.status_code, exc.code, exc.message, details=details, headers=exc.headers
+    )
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:

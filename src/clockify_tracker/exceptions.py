@@ -12,12 +12,18 @@ class AppError(Exception):
     code = "bad_request"
 
     def __init__(
-        self, message: str, *, field: str | None = None, details: list[dict[str, Any]] | None = None
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.details = details
+        self.headers = headers
 
 
 class BadRequestError(AppError):

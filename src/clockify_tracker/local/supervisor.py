@@ -148,6 +148,13 @@ def run_dev(options: DevOptions) -> int:
                 env=env,
                 check=True,
             )
+            if env.get("ENVIRONMENT", "development") == "development":
+                subprocess.run(
+                    [sys.executable, "-m", "clockify_tracker.cli", "bootstrap-dev",
+                     "--credentials-file", str(options.var_dir / "dev-credentials.txt")],
+                    env=env,
+                    check=True,
+                )  # fmt: skip
             for name, command in _commands(options).items():
                 # Own session: a terminal Ctrl-C reaches only this supervisor, which then stops
                 # the processes first and the servers they depend on last.

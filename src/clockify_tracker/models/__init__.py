@@ -1,6 +1,21 @@
 """Every ORM model, imported here so Alembic and the app see the whole schema."""
 
+from clockify_tracker.models.account import Account
 from clockify_tracker.models.base import Base
+from clockify_tracker.models.clockify_workspace import ClockifyWorkspace
+from clockify_tracker.models.membership import Membership, Role
+from clockify_tracker.models.organization import Organization
 from clockify_tracker.models.outbox import OutboxMessage, OutboxStatus
+from clockify_tracker.models.refresh_token import RefreshToken
 
-__all__ = ["Base", "OutboxMessage", "OutboxStatus"]
+__all__ = [
+    "Account",
+    "Base",
+    "ClockifyWorkspace",
+    "Membership",
+    "Organization",
+    "OutboxMessage",
+    "OutboxStatus",
+    "RefreshToken",
+    "Role",
+]

@@ -1,0 +1,167 @@
+"""/api/auth: browser sessions in HttpOnly cookies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Cookie, Request, Response
+from fastapi.responses import JSONResponse
+
+from clockify_tracker.auth import service
+from clockify_tracker.auth.cookies import (
+    clear_session_cookies,
+    set_access_cookie,
+    set_refresh_cookie,
+)
+from clockify_tracker.auth.dependencies import (
+    ACCESS_COOKIE,
+    REFRESH_COOKIE,
+    Codec,
+    CurrentAccount,
+    TrustedOrigin,
+)
+from clockify_tracker.auth.ratelimit import LoginLimiter
+from clockify_tracker.auth.schemas import (
+    LoginRequest,
+    SessionData,
+    SwitchOrganizationRequest,
+    session_data,
+)
+from clockify_tracker.exception_handlers import error_response
+from clockify_tracker.kit.envelope import Envelope
+from clockify_tracker.kit.web import DbSession, Services
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not logged in, or the token is invalid, expired or revoked"},
+    403: {"description": "Write from a foreign Origin, or no access to that organization"},
+}
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/login",
+    summary="Log in: sets the access_token and refresh_token cookies",
+    response_model=Envelope[SessionData],
+    dependencies=[TrustedOrigin],
+    responses={
+        401: {"description": "Wrong email or password (the same answer for both)"},
+        429: {"description": "Too many failed attempts for this account or address"},
+    },
+)
+async def login(
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    services: Services,
+    codec: Codec,
+) -> Envelope[SessionData]:
+    """Checks the password and starts a browser session (access 15 min, refresh 7 days)."""
+    view, tokens = await service.login(
+        session,
+        LoginLimiter(services.redis, services.settings),
+        codec,
+        email=str(body.email),
+        password=body.password,
+        client_address=_client_address(request),
+    )
+    set_access_cookie(response, tokens.access, services.settings, codec)
+    set_refresh_cookie(response, tokens.refresh, services.settings, codec)
+    return Envelope(data=session_data(view), message="Sesión iniciada")
+
+
+@router.post(
+    "/refresh",
+    summary="Rotate the session cookies",
+    response_model=Envelope[SessionData],
+    dependencies=[TrustedOrigin],
+    responses={401: {"description": "No refresh cookie, or it is invalid, spent or revoked"}},
+)
+async def refresh(
+    request: Request,
+    response: Response,
+    session: DbSession,
+    services: Services,
+    codec: Codec,
+    refresh_token: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
+) -> Envelope[SessionData] | JSONResponse:
+    """Spends the refresh cookie and issues a new pair; a spent one presented again ends the
+    whole session family (it was copied)."""
+    outcome = await service.refresh(session, services.redis, codec, refresh_token)
+    if isinstance(outcome, service.RefreshFailure):
+        # Returned, not raised: the family revocation must be committed.
+        failure = error_response(
+            request, 401, "unauthorized", "La sesión no es válida; inicia sesión de nuevo"
+        )
+        clear_session_cookies(failure, services.settings)
+        return failure
+    view, tokens = outcome
+    set_access_cookie(response, tokens.access, services.settings, codec)
+    set_refresh_cookie(response, tokens.refresh, services.settings, codec)
+    return Envelope(data=session_data(view), message="Sesión renovada")
+
+
+@router.post(
+    "/logout",
+    summary="Log out: revokes the session and clears the cookies",
+    response_model=Envelope[None],
+    dependencies=[TrustedOrigin],
+)
+async def logout(
+    response: Response,
+    session: DbSession,
+    services: Services,
+    codec: Codec,
+    access_token: Annotated[str | None, Cookie(alias=ACCESS_COOKIE)] = None,
+    refresh_token: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
+) -> Envelope[None]:
+    """After this, the old cookies are refused even if someone kept a copy."""
+    await service.logout(
+        session, services.redis, codec, access_value=access_token, refresh_value=refresh_token
+    )
+    clear_session_cookies(response, services.settings)
+    return Envelope(data=None, message="Sesión cerrada")
+
+
+@router.get(
+    "/me",
+    summary="The logged-in account, its organizations and roles",
+    response_model=Envelope[SessionData],
+    responses={401: _ERRORS[401]},
+)
+async def me(principal: CurrentAccount, session: DbSession) -> Envelope[SessionData]:
+    """Who you are, where you belong, and which organization is active."""
+    account = await service.load_account(session, principal)
+    view = await service.describe_account(session, account)
+    if principal.active_organization_id is not None:
+        chosen = next(
+            (m for m in view.memberships if m.organization.id == principal.active_organization_id),
+            view.active,
+        )
+        view = service.AccountView(view.account, view.memberships, chosen)
+    return Envelope(data=session_data(view))
+
+
+@router.post(
+    "/organizacion-activa",
+    summary="Switch the active organization",
+    response_model=Envelope[SessionData],
+    responses={**_ERRORS, 404: {"description": "No organization by that name"}},
+)
+async def switch_organization(
+    body: SwitchOrganizationRequest,
+    principal: CurrentAccount,
+    response: Response,
+    session: DbSession,
+    services: Services,
+    codec: Codec,
+) -> Envelope[SessionData]:
+    """Makes another of your organizations the active one; a new access cookie carries it."""
+    view, token = await service.switch_organization(session, codec, principal, body.organizacion)
+    set_access_cookie(response, token, services.settings, codec)
+    return Envelope(data=session_data(view), message="Organización activa cambiada")

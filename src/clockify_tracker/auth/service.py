@@ -1,0 +1,318 @@
+"""Accounts and browser sessions: login, refresh rotation, logout, organization switching."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockify_tracker.auth import repository, revocation
+from clockify_tracker.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from clockify_tracker.auth.principal import AccountPrincipal, OrganizationAccess
+from clockify_tracker.auth.ratelimit import LoginLimiter
+from clockify_tracker.auth.tokens import IssuedToken, TokenClaims, TokenCodec
+from clockify_tracker.exceptions import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+)
+from clockify_tracker.kit.time import utcnow
+from clockify_tracker.models import Account, Organization, Role
+from clockify_tracker.organization import repository as organization_repository
+from clockify_tracker.organization import service as organization_service
+
+INVALID_CREDENTIALS = "Correo o contraseña incorrectos"
+NO_ACCESS = "No tienes acceso a esta organización"
+
+
+@dataclass(frozen=True)
+class Membership:
+    organization: Organization
+    role: Role
+
+
+@dataclass(frozen=True)
+class AccountView:
+    account: Account
+    memberships: list[Membership]
+    active: Membership | None
+
+
+@dataclass(frozen=True)
+class SessionTokens:
+    access: IssuedToken
+    refresh: IssuedToken
+
+
+class RefreshFailure(enum.Enum):
+    INVALID = "invalid"
+    REUSED = "reused"
+
+
+async def describe_account(session: AsyncSession, account: Account) -> AccountView:
+    memberships = [
+        Membership(organization, Role(role))
+        for organization, role in await organization_repository.list_memberships(
+            session, account.id
+        )
+    ]
+    active = next(
+        (m for m in memberships if m.organization.id == account.active_organization_id),
+        memberships[0] if memberships else None,
+    )
+    return AccountView(account, memberships, active)
+
+
+def _organization_claim(membership: Membership) -> dict[str, Any]:
+    organization = membership.organization
+    return {
+        "id": organization.id,
+        "nombre": organization.name,
+        "slug": organization.slug,
+        "database": organization.database_name,
+        "rol": membership.role.value,
+    }
+
+
+def access_claims(view: AccountView) -> dict[str, Any]:
+    account = view.account
+    return {
+        "email": account.email,
+        "correo": account.email,
+        "nombre": account.name,
+        "superadmin": account.is_superadmin,
+        "organizacionActiva": _organization_claim(view.active) if view.active else None,
+        "rol": view.active.role.value if view.active else None,
+    }
+
+
+async def _issue_session(
+    session: AsyncSession, codec: TokenCodec, view: AccountView, family_id: uuid.UUID
+) -> SessionTokens:
+    access = codec.issue("access", view.account.id, family_id, access_claims(view))
+    refresh = codec.issue("refresh", view.account.id, family_id)
+    await repository.record_refresh_token(
+        session,
+        jti=refresh.jti,
+        family_id=family_id,
+        account_id=view.account.id,
+        expires_at=refresh.expires_at,
+    )
+    return SessionTokens(access, refresh)
+
+
+async def login(
+    session: AsyncSession,
+    limiter: LoginLimiter,
+    codec: TokenCodec,
+    *,
+    email: str,
+    password: str,
+    client_address: str,
+) -> tuple[AccountView, SessionTokens]:
+    """The same answer, in the same time, for an unknown email and a wrong password."""
+    await limiter.check(email, client_address)
+    account = await repository.find_account_by_email(session, email)
+    password_ok = await verify_password(account.password_hash if account else None, password)
+    if account is None or not password_ok or not account.is_active:
+        await limiter.record_failure(email, client_address)
+        raise UnauthorizedError(INVALID_CREDENTIALS)
+    await limiter.record_success(email)
+    account.last_login_at = utcnow()
+    view = await describe_account(session, account)
+    if view.active and account.active_organization_id != view.active.organization.id:
+        account.active_organization_id = view.active.organization.id
+    return view, await _issue_session(session, codec, view, uuid.uuid4())
+
+
+async def refresh(
+    session: AsyncSession, redis: Redis, codec: TokenCodec, refresh_value: str | None
+) -> tuple[AccountView, SessionTokens] | RefreshFailure:
+    """Rotate: the presented refresh token is spent and a new pair issued in its family.
+
+    Presenting a spent token again means it was copied: the whole family (the stolen copy and
+    the legitimate session alike) is revoked. The revocation must be committed, so failures are
+    returned, not raised."""
+    if not refresh_value:
+        return RefreshFailure.INVALID
+    try:
+        claims = codec.decode(refresh_value, "refresh")
+    except UnauthorizedError:
+        return RefreshFailure.INVALID
+    spent = await repository.spend_refresh_token(session, claims.jti)
+    if spent is None:
+        known = await repository.get_refresh_token(session, claims.jti)
+        if known is not None and (known.used_at is not None or known.revoked_at is not None):
+            await revoke_family(session, redis, codec, known.family_id)
+            return RefreshFailure.REUSED
+        return RefreshFailure.INVALID
+    account = await repository.get_account(session, spent.account_id)
+    if account is None or not account.is_active:
+        return RefreshFailure.INVALID
+    view = await describe_account(session, account)
+    return view, await _issue_session(session, codec, view, spent.family_id)
+
+
+async def revoke_family(
+    session: AsyncSession,
+    redis: Redis,
+    codec: TokenCodec,
+    family_id: uuid.UUID,
+    access: TokenClaims | None = None,
+) -> None:
+    await repository.revoke_family(session, family_id)
+    await revocation.revoke(
+        redis,
+        access_jti=access.jti if access else None,
+        access_expires_at=access.expires_at if access else None,
+        family_id=family_id,
+        access_lifetime=codec.lifetime("access"),
+    )
+
+
+async def logout(
+    session: AsyncSession,
+    redis: Redis,
+    codec: TokenCodec,
+    *,
+    access_value: str | None,
+    refresh_value: str | None,
+) -> None:
+    """Revoke whatever valid tokens were presented; logging out twice is not an error."""
+    access = _decode_quietly(codec, access_value, "access")
+    refresh_claims = _decode_quietly(codec, refresh_value, "refresh")
+    families = {c.family_id for c in (access, refresh_claims) if c is not None}
+    for family_id in families:
+        await revoke_family(session, redis, codec, family_id, access)
+    if access is not None and not families:
+        await revoke_family(session, redis, codec, access.family_id, access)
+
+
+def _decode_quietly(codec: TokenCodec, value: str | None, kind: Any) -> TokenClaims | None:
+    if not value:
+        return None
+    try:
+        return codec.decode(value, kind)
+    except UnauthorizedError:
+        return None
+
+
+async def authenticate(redis: Redis, codec: TokenCodec, token: str, via: Any) -> AccountPrincipal:
+    claims = codec.decode(token, "access")
+    if await revocation.is_revoked(redis, claims.jti, claims.family_id):
+        raise UnauthorizedError("La sesión fue cerrada; inicia sesión de nuevo")
+    active = claims.raw.get("organizacionActiva") or {}
+    return AccountPrincipal(
+        account_id=claims.account_id,
+        email=str(claims.raw.get("email", "")),
+        is_superadmin=bool(claims.raw.get("superadmin", False)),
+        active_organization_id=active.get("id"),
+        claims=claims,
+        via=via,
+    )
+
+
+async def load_account(session: AsyncSession, principal: AccountPrincipal) -> Account:
+    account = await repository.get_account(session, principal.account_id)
+    if account is None or not account.is_active:
+        raise UnauthorizedError("La cuenta no existe o está desactivada")
+    return account
+
+
+async def organization_access(
+    session: AsyncSession, principal: AccountPrincipal, reference: str | None
+) -> OrganizationAccess:
+    """The organization named by `reference` (name, slug or database name), or the token's
+    active one when absent; 403 when the account is not a member, 404 when it does not exist."""
+    account = await load_account(session, principal)
+    if reference:
+        organization = await organization_service.find_organization(session, reference)
+    else:
+        organization_id = principal.active_organization_id or account.active_organization_id
+        found = (
+            await organization_repository.get(session, organization_id) if organization_id else None
+        )
+        if found is None:
+            raise ForbiddenError("No tienes una organización activa; elige una")
+        organization = found
+    if account.is_superadmin:
+        return OrganizationAccess(organization, None)
+    role = await organization_repository.role_in(session, account.id, organization.id)
+    if role is None:
+        raise ForbiddenError(NO_ACCESS)
+    return OrganizationAccess(organization, Role(role))
+
+
+async def switch_organization(
+    session: AsyncSession,
+    codec: TokenCodec,
+    principal: AccountPrincipal,
+    reference: str,
+) -> tuple[AccountView, IssuedToken]:
+    access = await organization_access(session, principal, reference)
+    account = await load_account(session, principal)
+    account.active_organization_id = access.organization.id
+    view = await describe_account(session, account)
+    if access.role is None and (
+        view.active is None or view.active.organization.id != access.organization.id
+    ):
+        # A superadmin outside their memberships acts as administrator there.
+        view = AccountView(
+            account, view.memberships, Membership(access.organization, Role.ADMINISTRADOR)
+        )
+    token = codec.issue("access", account.id, principal.claims.family_id, access_claims(view))
+    return view, token
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequestError(
+            f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres", field="password"
+        )
+
+
+async def create_account(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    organization_reference: str | None,
+    role: Role,
+    is_superadmin: bool = False,
+) -> Account:
+    _check_password(password)
+    if await repository.find_account_by_email(session, email) is not None:
+        raise ConflictError(f"Ya existe una cuenta con el correo {email}", field="email")
+    account = await repository.insert_account(
+        session,
+        email=email,
+        name=name or email.split("@")[0],
+        password_hash=await hash_password(password),
+        is_superadmin=is_superadmin,
+    )
+    if organization_reference:
+        organization = await organization_service.find_organization(session, organization_reference)
+        await organization_repository.upsert_membership(
+            session, account.id, organization.id, role.value
+        )
+        account.active_organization_id = organization.id
+    return account
+
+
+async def set_password(session: AsyncSession, *, email: str, password: str) -> Account:
+    _check_password(password)
+    account = await repository.find_account_by_email(session, email)
+    if account is None:
+        raise NotFoundError(f"No existe una cuenta con el correo {email}", field="email")
+    account.password_hash = await hash_password(password)
+    # A new password ends every browser session of the account (refresh tokens at once; an
+    # access token already issued lives out its few minutes).
+    await repository.revoke_account_refresh_tokens(session, account.id)
+    return account

@@ -1,0 +1,95 @@
+"""Every SQL statement on organizations, memberships and Clockify workspaces."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockify_tracker.models import ClockifyWorkspace, Membership, Organization
+
+
+async def find_by_reference(session: AsyncSession, reference: str) -> Organization | None:
+    """By name (any case), slug or database name: clients send any of the three."""
+    lowered = reference.strip().lower()
+    return await session.scalar(
+        select(Organization).where(
+            or_(
+                func.lower(Organization.name) == lowered,
+                Organization.slug == lowered,
+                Organization.database_name == lowered,
+            )
+        )
+    )
+
+
+async def get(session: AsyncSession, organization_id: int) -> Organization | None:
+    return await session.get(Organization, organization_id)
+
+
+async def insert_if_absent(
+    session: AsyncSession, name: str, slug: str, database_name: str
+) -> Organization | None:
+    """The new organization, or None when the name, slug or database name is taken."""
+    organization_id = await session.scalar(
+        insert(Organization)
+        .values(name=name, slug=slug, database_name=database_name)
+        .on_conflict_do_nothing()
+        .returning(Organization.id)
+    )
+    return None if organization_id is None else await session.get(Organization, organization_id)
+
+
+async def workspace_organization_id(session: AsyncSession, workspace_id: str) -> int | None:
+    return await session.scalar(
+        select(ClockifyWorkspace.organization_id).where(ClockifyWorkspace.id == workspace_id)
+    )
+
+
+async def attach_workspace(
+    session: AsyncSession, workspace_id: str, organization_id: int, name: str | None
+) -> int:
+    """Attach a workspace unless it already belongs somewhere; returns its owner either way.
+    Safe under concurrent first webhooks of the same workspace."""
+    await session.execute(
+        insert(ClockifyWorkspace)
+        .values(id=workspace_id, organization_id=organization_id, name=name)
+        .on_conflict_do_nothing(index_elements=[ClockifyWorkspace.id])
+    )
+    owner = await workspace_organization_id(session, workspace_id)
+    assert owner is not None
+    return owner
+
+
+async def list_memberships(
+    session: AsyncSession, account_id: int
+) -> list[tuple[Organization, str]]:
+    rows = await session.execute(
+        select(Organization, Membership.role)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.account_id == account_id)
+        .order_by(func.lower(Organization.name))
+    )
+    return [(organization, role) for organization, role in rows.all()]
+
+
+async def role_in(session: AsyncSession, account_id: int, organization_id: int) -> str | None:
+    return await session.scalar(
+        select(Membership.role).where(
+            Membership.account_id == account_id, Membership.organization_id == organization_id
+        )
+    )
+
+
+async def upsert_membership(
+    session: AsyncSession, account_id: int, organization_id: int, role: str
+) -> None:
+    statement = insert(Membership).values(
+        account_id=account_id, organization_id=organization_id, role=role
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Membership.account_id, Membership.organization_id],
+            set_={"role": statement.excluded.role, "updated_at": func.now()},
+        )
+    )
