@@ -53,6 +53,20 @@ def _run_dev(
     return process, log, api_port, flower_port
 
 
+def _log_in_as_the_printed_admin(api_port: int, tmp_path: Path) -> None:
+    """What a person does after `make dev`: log in with the printed credentials, see /me."""
+    password = (tmp_path / "var" / "dev-credentials.txt").read_text().strip()
+    with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=10) as browser:
+        response = browser.post(
+            "/api/auth/login", json={"email": "admin@clockify-tracker.dev", "password": password}
+        )
+        assert response.status_code == 200, response.text
+        me = browser.get("/api/auth/me").json()["data"]
+        assert me["organizacionActiva"]["nombre"] == "Desarrollo"
+        assert browser.post("/api/auth/logout").status_code == 200
+        assert browser.get("/api/auth/me").status_code == 401
+
+
 def _stop_with_ctrl_c(process: subprocess.Popen[bytes], log: Path) -> None:
     process.send_signal(signal.SIGINT)
     assert process.wait(60) == 0, log.read_text()
@@ -65,10 +79,12 @@ def test_dev_runs_everything_on_embedded_services_and_stops_on_ctrl_c(tmp_path: 
         assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok"}
         assert httpx.get(f"http://127.0.0.1:{api_port}/docs", timeout=5).status_code == 200
         _wait_ready(f"http://127.0.0.1:{flower_port}/", process, log)
+        _log_in_as_the_printed_admin(api_port, tmp_path)
         output = log.read_text()
         assert "PostgreSQL: embedded" in output
         assert "Redis: embedded" in output
         assert "SMTP: sink" in output
+        assert "log in as admin@clockify-tracker.dev" in output
     finally:
         _stop_with_ctrl_c(process, log)
 

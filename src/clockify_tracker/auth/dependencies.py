@@ -31,8 +31,13 @@ authorization_header = APIKeyHeader(
     name="Authorization",
     auto_error=False,
     scheme_name="service_token",
-    description="`SECRET_TOKEN` as is or as `Bearer <token>` (machine clients); "
-    "`Bearer <JWT>` also works for accounts.",
+    description="`SECRET_TOKEN` as is or as `Bearer <token>` (machine clients).",
+)
+bearer_header = APIKeyHeader(
+    name="Authorization",
+    auto_error=False,
+    scheme_name="bearer_jwt",
+    description="`Bearer <access JWT>`: an account's access token, for clients without cookies.",
 )
 webhook_token_header = APIKeyHeader(
     name="X-Webhook-Token",
@@ -88,7 +93,7 @@ async def current_account(
     services: Services,
     codec: Codec,
     cookie: Annotated[str | None, Security(access_cookie)] = None,
-    authorization: Annotated[str | None, Security(authorization_header)] = None,
+    authorization: Annotated[str | None, Security(bearer_header)] = None,
 ) -> AccountPrincipal:
     """The logged-in account; 401 without a valid, unrevoked token."""
     bearer = _bearer(authorization) if authorization else None
