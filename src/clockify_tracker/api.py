@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from clockify_tracker.auth.endpoints import router as auth_router
+from clockify_tracker.clockify.webhook_endpoints import router as webhook_router
 from clockify_tracker.health.endpoints import router as health_router
 
 api_router = APIRouter()
 api_router.include_router(health_router)
 api_router.include_router(auth_router)
+api_router.include_router(webhook_router)

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
 
+    # Clockify webhooks. TIME_ENTRY_RESTORED is handled only when its token is set.
+    clockify_secret_token_restore: SecretStr = SecretStr("")
+    edit_tolerance_minutes: float = Field(default=5.0, ge=0)
+    manual_entries_require_review: bool = True
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
     app_timezone: str = "America/Mexico_City"
     overtime_hours: float = Field(default=5.0, gt=0)
     automations_dir: Path = Path("automations")

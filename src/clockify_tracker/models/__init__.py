@@ -2,8 +2,14 @@
 
 from clockify_tracker.models.account import Account
 from clockify_tracker.models.base import Base
+from clockify_tracker.models.binnacle_entry import BinnacleEntry
+from clockify_tracker.models.clockify_event import ClockifyEvent
+from clockify_tracker.models.clockify_session import ClockifySession
+from clockify_tracker.models.clockify_user import ClockifyUser
 from clockify_tracker.models.clockify_workspace import ClockifyWorkspace
+from clockify_tracker.models.error_log import ErrorLog
 from clockify_tracker.models.membership import Membership, Role
+from clockify_tracker.models.notification import Notification
 from clockify_tracker.models.organization import Organization
 from clockify_tracker.models.outbox import OutboxMessage, OutboxStatus
 from clockify_tracker.models.refresh_token import RefreshToken
@@ -11,8 +17,14 @@ from clockify_tracker.models.refresh_token import RefreshToken
 __all__ = [
     "Account",
     "Base",
+    "BinnacleEntry",
+    "ClockifyEvent",
+    "ClockifySession",
+    "ClockifyUser",
     "ClockifyWorkspace",
+    "ErrorLog",
     "Membership",
+    "Notification",
     "Organization",
     "OutboxMessage",
     "OutboxStatus",

@@ -1,0 +1,239 @@
+"""Applying one webhook delivery: workspace, user, session, binnacle and notifications, in the
+caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockify_tracker.clockify import repository
+from clockify_tracker.clockify.payload import TimeEntryPayload
+from clockify_tracker.clockify.reducer import (
+    Delivery,
+    Rules,
+    SessionState,
+    WebhookEvent,
+    rank,
+    replay,
+)
+from clockify_tracker.config import Settings
+from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser, Notification
+from clockify_tracker.organization import service as organization_service
+
+IN_REVIEW = "EN OBSERVACION"
+APPROVED = "APROBADO"
+
+# Session columns the binnacle records, in this order.
+AUDITED_COLUMNS = (
+    "description", "project_id", "project_name", "task_id", "task_name", "tags", "billable",
+    "start_at", "end_at", "duration_seconds", "currently_running", "time_zone", "local_date",
+    "offset_start", "offset_end", "zoned_start", "zoned_end", "is_manual", "overtime",
+    "updating_quantity", "needs_review", "status", "observation", "valid_start_at",
+    "valid_end_at", "valid_duration_seconds", "enabled", "disabled_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: str  # created, updated, unchanged (late or stale delivery), duplicate
+    session_id: int | None
+    user_id: int | None
+
+
+def rules_from(settings: Settings) -> Rules:
+    return Rules(
+        edit_tolerance=timedelta(minutes=settings.edit_tolerance_minutes),
+        overtime_seconds=settings.overtime_hours * 3600,
+        manual_requires_review=settings.manual_entries_require_review,
+    )
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _zone(*candidates: str | None) -> str:
+    for name in candidates:
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+            return name
+    return "UTC"
+
+
+def effective_status(row: ClockifySession) -> str:
+    """Edits in review stay in review until a coordinator's decision covers all of them."""
+    reviewed = row.reviewed_quantity if row.reviewed_quantity is not None else -1
+    if row.needs_review and (row.decision is None or reviewed < row.updating_quantity):
+        return IN_REVIEW
+    return row.decision or APPROVED
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(row: ClockifySession) -> dict[str, Any]:
+    values = {column: _json_value(getattr(row, column)) for column in AUDITED_COLUMNS}
+    return {"id": row.id, "external_id": row.external_id, **values}
+
+
+def _apply_state(
+    row: ClockifySession, state: SessionState, user: ClockifyUser, settings: Settings
+) -> None:
+    fields = state.fields
+    zone = _zone(fields.time_zone, user.time_zone, settings.app_timezone)
+    row.clockify_user_id = user.id
+    row.description = fields.description
+    row.project_id, row.project_name = fields.project_id, fields.project_name
+    row.task_id, row.task_name = fields.task_id, fields.task_name
+    row.tags = [{"id": tag_id, "name": name} for tag_id, name in fields.tags]
+    row.billable = fields.billable
+    row.start_at, row.end_at = fields.start_at, fields.end_at
+    row.duration_seconds = fields.duration_seconds
+    row.currently_running = fields.running
+    row.time_zone = zone
+    row.local_date = fields.start_at.astimezone(ZoneInfo(zone)).date()
+    row.offset_start, row.offset_end = fields.offset_start, fields.offset_end
+    row.zoned_start, row.zoned_end = fields.zoned_start, fields.zoned_end
+    row.is_manual = state.is_manual
+    row.overtime = state.overtime
+    row.updating_quantity = state.updating_quantity
+    row.needs_review = state.needs_review
+    row.valid_start_at, row.valid_end_at = state.valid_start_at, state.valid_end_at
+    row.valid_duration_seconds = state.valid_duration_seconds
+    row.enabled, row.disabled_at = state.enabled, state.disabled_at
+    row.status = effective_status(row)
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"field": column, "old": None if before is None else before[column], "new": after[column]}
+        for column in AUDITED_COLUMNS
+        if before is None or before[column] != after[column]
+    ]
+
+
+def _notification_kinds(before: dict[str, Any] | None, row: ClockifySession) -> list[str]:
+    if before is None:
+        if not row.enabled:
+            return ["deleted"]
+        first = "manual" if row.is_manual else "started" if row.currently_running else "stopped"
+        return [first] + (["review"] if row.status == IN_REVIEW and not row.is_manual else [])
+    kinds: list[str] = []
+    if before["currently_running"] and not row.currently_running:
+        kinds.append("stopped")
+    if row.updating_quantity > before["updating_quantity"]:
+        kinds.append("edited")
+        if row.status == IN_REVIEW:
+            kinds.append("review")
+    if before["enabled"] and not row.enabled:
+        kinds.append("deleted")
+    if not before["enabled"] and row.enabled:
+        kinds.append("restored")
+    return kinds
+
+
+def _notification_context(row: ClockifySession, user: ClockifyUser) -> dict[str, Any]:
+    return {
+        "session": snapshot(row),
+        "user": {"id": user.id, "name": user.name, "email": user.email, "notify": user.notify},
+    }
+
+
+async def ingest(
+    session: AsyncSession,
+    settings: Settings,
+    event: WebhookEvent,
+    payload: TimeEntryPayload,
+    body: dict[str, Any],
+) -> IngestResult:
+    organization_id = await organization_service.owner_of_workspace(
+        session, payload.workspace_id, None, settings.default_organization
+    )
+    await repository.lock_entry(session, payload.id)
+    is_new = await repository.insert_delivery(
+        session,
+        organization_id=organization_id,
+        entry_id=payload.id,
+        event=event.value,
+        rank=rank(event, payload),
+        body_hash=body_hash(body),
+        body=body,
+    )
+    row = await repository.session_by_external_id(session, payload.id)
+    if not is_new:
+        return IngestResult(
+            "duplicate", row.id if row else None, row.clockify_user_id if row else None
+        )
+
+    user = await repository.upsert_user(
+        session,
+        organization_id=organization_id,
+        external_id=payload.user.id,
+        name=payload.user.name,
+        status=payload.user.status,
+    )
+    deliveries = [
+        Delivery(WebhookEvent(d.event), TimeEntryPayload.model_validate(d.body), d.received_at)
+        for d in await repository.deliveries_for_entry(session, payload.id)
+    ]
+    state = replay(deliveries, rules_from(settings))
+    assert state is not None
+
+    before = snapshot(row) if row is not None else None
+    if row is None:
+        row = ClockifySession(
+            organization_id=organization_id,
+            external_id=payload.id,
+            workspace_id=payload.workspace_id,
+            clockify_user_id=user.id,
+        )
+        repository.add_session(session, row)
+    _apply_state(row, state, user, settings)
+    await session.flush()
+    after = snapshot(row)
+    changes = _changes(before, after)
+    if not changes:
+        return IngestResult("unchanged", row.id, user.id)
+
+    repository.add_binnacle_entry(
+        session,
+        BinnacleEntry(
+            organization_id=organization_id,
+            session_id=row.id,
+            external_id=row.external_id,
+            event=event.value,
+            source="webhook",
+            actor=None,
+            changes=changes,
+            snapshot=after,
+        ),
+    )
+    kinds = _notification_kinds(before, row)
+    if row.overtime and not row.overtime_notified:
+        row.overtime_notified = True
+        kinds.append("overtime")
+    for kind in kinds:
+        repository.add_notification(
+            session,
+            Notification(
+                organization_id=organization_id,
+                kind=kind,
+                session_id=row.id,
+                clockify_user_id=user.id,
+                context=_notification_context(row, user),
+            ),
+        )
+    return IngestResult("created" if before is None else "updated", row.id, user.id)

@@ -1,0 +1,33 @@
+"""clockify_event: every distinct webhook delivery, kept so a session can be rebuilt from them
+whatever order they arrived in, and so a repeated delivery is recognised."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, SmallInteger, String, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clockify_tracker.models.base import Base
+
+
+class ClockifyEvent(Base):
+    __tablename__ = "clockify_event"
+    __table_args__ = (
+        # The same body for the same event is one delivery, however often it arrives.
+        Index("uq_clockify_event_delivery", "entry_id", "event", "body_hash", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("organization.id", ondelete="RESTRICT")
+    )
+    entry_id: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    # Canonical position among the entry's events (start < running edit < stop < edit < delete).
+    rank: Mapped[int] = mapped_column(SmallInteger)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())

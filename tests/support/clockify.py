@@ -1,0 +1,72 @@
+"""Clockify bodies and deliveries for tests: the shared real fixtures, and variations of them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from clockify_tracker.config import Settings
+from tests.support.services import REPO_ROOT
+
+FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "clockify"
+TOKENS = {
+    "start": "clockify_secret_token_start",
+    "end": "clockify_secret_token_end",
+    "edit": "clockify_secret_token_edit",
+    "delete": "clockify_secret_token_delete",
+    "manual": "clockify_secret_token_manual_create",
+}
+
+
+def fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return data
+
+
+def token(event: str, settings: Settings | None = None) -> str:
+    value: str = getattr(settings or Settings(), TOKENS[event]).get_secret_value()
+    return value
+
+
+def entry(
+    entry_id: str = "6650aa00aa00aa00aa00aa01",
+    *,
+    start: str = "2026-11-02T15:00:00Z",
+    end: str | None = "2026-11-02T17:00:00Z",
+    duration: str | None = "PT2H",
+    description: str = "Planeación",
+    user_id: str = "6650bb00bb00bb00bb00bb01",
+    workspace_id: str = "6650cc00cc00cc00cc00cc01",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A realistic body, built from the real 2022 capture with the given values."""
+    body = copy.deepcopy(fixture("timer_stopped_1.json"))
+    body.update(id=entry_id, description=description, userId=user_id, workspaceId=workspace_id)
+    body["user"] = {"id": user_id, "name": "Ana Pérez", "status": "ACTIVE"}
+    body["timeInterval"] = {"start": start, "end": end, "duration": duration}
+    body["currentlyRunning"] = end is None
+    body.update(extra)
+    return body
+
+
+async def send(
+    client: httpx.AsyncClient,
+    event: str,
+    body: dict[str, Any] | bytes,
+    *,
+    signature: str | None = None,
+    prefix: str = "/api-clockify/webhook",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    all_headers["Clockify-Signature"] = signature if signature is not None else token(event)
+    return await client.post(f"{prefix}/{event}", content=content, headers=all_headers)
+
+
+def shared_fixtures() -> list[Path]:
+    return sorted(p for p in FIXTURES.glob("*.json") if not p.name.endswith(".request.json"))
