@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 
+import asyncpg
 from sqlalchemy import make_url
 from tests.support.services import REPO_ROOT, TestServices, configure_test_environment
 
@@ -13,6 +15,14 @@ from clockify_tracker.local.embedded import ensure_database
 
 BENCH_DATABASE = "clockify_tracker_bench"
 BENCH_REDIS_INDEX = 13
+
+
+async def _reset_schema(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
 
 
 def configure_bench_environment() -> TestServices:
@@ -24,6 +34,10 @@ def configure_bench_environment() -> TestServices:
         DATABASE_URL=url.render_as_string(hide_password=False),
         REDIS_URL=f"{redis_base}/{BENCH_REDIS_INDEX}",
         LOG_LEVEL="WARNING",
+    )
+    # The bench database is disposable: rebuilt from the migrations on every run.
+    asyncio.run(
+        _reset_schema(url.set(drivername="postgresql").render_as_string(hide_password=False))
     )
     subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO_ROOT, check=True,

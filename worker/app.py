@@ -10,6 +10,7 @@ from worker.beat import beat_schedule
 # Every module that defines tasks; the worker imports them at start-up.
 TASK_MODULES = [
     "clockify_tracker.kit.outbox.tasks",
+    "clockify_tracker.clockify.tasks",
 ]
 
 app.conf.imports = TASK_MODULES

@@ -1,8 +1,8 @@
-"""clockify ingestion: users, sessions, event inbox, append-only binnacle, error log, notifications
+"""clockify ingestion: users, sessions, delivery inbox, append-only binnacle, errors, notices
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 12:23:38.935599+00:00
+Create Date: 2026-11-23 12:33:16.207609+00:00
 """
 
 from collections.abc import Sequence
@@ -21,8 +21,9 @@ def upgrade() -> None:
     op.create_table(
         "clockify_event",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("organization_id", sa.BigInteger(), nullable=False),
+        sa.Column("organization_id", sa.BigInteger(), nullable=True),
         sa.Column("entry_id", sa.String(length=64), nullable=False),
+        sa.Column("workspace_id", sa.String(length=64), nullable=False),
         sa.Column("event", sa.String(length=16), nullable=False),
         sa.Column("rank", sa.SmallInteger(), nullable=False),
         sa.Column("body_hash", sa.String(length=64), nullable=False),
@@ -33,6 +34,8 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organization.id"],
@@ -43,6 +46,13 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_clockify_event_entry_id"), "clockify_event", ["entry_id"], unique=False
+    )
+    op.create_index(
+        "ix_clockify_event_unprocessed",
+        "clockify_event",
+        ["received_at"],
+        unique=False,
+        postgresql_where=sa.text("processed_at IS NULL"),
     )
     op.create_index(
         "uq_clockify_event_delivery",
@@ -339,5 +349,10 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_clockify_user_organization_id"), table_name="clockify_user")
     op.drop_table("clockify_user")
     op.drop_index("uq_clockify_event_delivery", table_name="clockify_event")
+    op.drop_index(
+        "ix_clockify_event_unprocessed",
+        table_name="clockify_event",
+        postgresql_where=sa.text("processed_at IS NULL"),
+    )
     op.drop_index(op.f("ix_clockify_event_entry_id"), table_name="clockify_event")
     op.drop_table("clockify_event")

@@ -26,7 +26,7 @@ from clockify_tracker.models import (
     Organization,
 )
 from tests.fixtures.app import client_for
-from tests.support.clockify import entry, fixture, send, shared_fixtures, token
+from tests.support.clockify import deliver, entry, fixture, process, send, shared_fixtures, token
 
 
 async def count(db: Database, model: Any) -> int:
@@ -54,10 +54,11 @@ async def notifications(db: Database) -> list[str]:
 async def test_real_timer_stopped_body_is_stored_value_by_value(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    response = await send(client, "end", fixture("timer_stopped_1.json"))
+    response, outcomes = await deliver(client, db, "end", fixture("timer_stopped_1.json"))
 
-    assert response.status_code == 200, response.text
-    assert response.json()["outcome"] == "created"
+    assert response.status_code == 202, response.text
+    assert response.json()["outcome"] == "accepted"
+    assert outcomes == ["created"]
     row = await one_session(db, "6260fee78065a229df4561dd")
     assert row.description == "cloud practitioner"
     assert row.project_id == "625d15dfbea8f62f6f3aa377"
@@ -96,9 +97,9 @@ async def test_real_timer_stopped_body_is_stored_value_by_value(
 async def test_real_2025_manual_entry_with_zone_and_tag_objects(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    response = await send(client, "manual", fixture("new_time_entry_4.json"))
+    response, _ = await deliver(client, db, "manual", fixture("new_time_entry_4.json"))
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 202, response.text
     row = await one_session(db, "68453d0cf0c88d522704ab76")
     assert row.time_zone == "Asia/Calcutta"
     assert (row.offset_start, row.offset_end) == (19800, 19800)
@@ -115,11 +116,11 @@ async def test_real_2025_manual_entry_with_zone_and_tag_objects(
 
 async def test_real_deleted_body_soft_deletes(client: httpx.AsyncClient, db: Database) -> None:
     body = fixture("time_entry_deleted_1.json")
-    await send(client, "end", body)
+    await deliver(client, db, "end", body)
 
-    response = await send(client, "delete", body)
+    response, _ = await deliver(client, db, "delete", body)
 
-    assert response.status_code == 200
+    assert response.status_code == 202
     row = await one_session(db, body["id"])
     assert row.enabled is False
     assert row.disabled_at is not None
@@ -140,10 +141,11 @@ async def test_every_shared_fixture_is_accepted_or_refused_by_its_shape(
         else "end"
     )
 
-    response = await send(client, event, body)
+    response, outcomes = await deliver(client, db, event, body)
 
     if is_time_entry:
-        assert response.status_code == 200, response.text
+        assert response.status_code == 202, response.text
+        assert outcomes == ["created"]
     else:
         assert response.status_code == 422
         assert "timeInterval" in response.json()["error"]
@@ -170,15 +172,17 @@ async def test_captured_request_replays_on_the_routed_endpoint(db: Database) -> 
                 "Clockify-Webhook-Event-Type": headers["clockify-webhook-event-type"],
             },
         )
-        assert response.status_code == 200, response.text
-    assert (await one_session(db, json.loads(capture["body"])["id"])).duration_seconds == 26
+        assert response.status_code == 202, response.text
+    entry_id = json.loads(capture["body"])["id"]
+    assert await process(db, entry_id) == ["created"]
+    assert (await one_session(db, entry_id)).duration_seconds == 26
 
 
 async def test_seed_readme_paths_work_too(client: httpx.AsyncClient, db: Database) -> None:
-    response = await send(
-        client, "start", entry(end=None, duration=None), prefix="/webhook/clockify"
+    response, _ = await deliver(
+        client, db, "start", entry(end=None, duration=None), prefix="/webhook/clockify"
     )
-    assert response.status_code == 200
+    assert response.status_code == 202
     assert (await one_session(db, entry()["id"])).currently_running is True
 
 
@@ -189,14 +193,16 @@ async def test_a_body_with_new_unknown_fields_and_missing_optional_ones_is_accep
     for optional in ("project", "task", "projectId", "billable", "tags", "description"):
         body.pop(optional, None)
 
-    assert (await send(client, "end", body)).status_code == 200
+    response, outcomes = await deliver(client, db, "end", body)
+    assert response.status_code == 202
+    assert outcomes == ["created"]
 
 
 async def test_durations_beyond_24_hours_parse(client: httpx.AsyncClient, db: Database) -> None:
     body = entry(
         start="2024-01-01T00:00:00Z", end="2026-03-21T07:16:48Z", duration="PT19471H16M48S"
     )
-    assert (await send(client, "end", body)).status_code == 200
+    assert (await deliver(client, db, "end", body))[0].status_code == 202
     assert (await one_session(db, body["id"])).duration_seconds == 19471 * 3600 + 16 * 60 + 48
 
 
@@ -310,7 +316,7 @@ async def test_routed_endpoint_refuses_unknown_events(
 
     assert unknown.status_code == 422
     assert unsigned.status_code == 401
-    assert stopped.status_code == 200
+    assert stopped.status_code == 202
 
 
 # --- idempotency -----------------------------------------------------------------------------
@@ -322,9 +328,11 @@ async def test_fifty_concurrent_identical_deliveries_make_one_of_everything(
     body = entry()
     responses = await asyncio.gather(*(send(client, "end", body) for _ in range(50)))
 
-    assert all(r.status_code == 200 for r in responses), {r.status_code for r in responses}
+    assert all(r.status_code in (200, 202) for r in responses), {r.status_code for r in responses}
     outcomes = sorted(r.json()["outcome"] for r in responses)
-    assert outcomes.count("created") == 1
+    assert outcomes == ["accepted"] + ["duplicate"] * 49
+    applied = await asyncio.gather(*(process(db, body["id"]) for _ in range(5)))
+    assert sorted(applied) == [[], [], [], [], ["created"]], "applied once, however often asked"
     assert await count(db, ClockifySession) == 1
     assert await count(db, BinnacleEntry) == 1
     assert await count(db, Notification) == 1
@@ -336,7 +344,8 @@ async def test_concurrent_first_deliveries_of_different_entries_share_one_user(
 ) -> None:
     bodies = [entry(f"6650aa00aa00aa00aa00a{n:03d}") for n in range(20)]
     responses = await asyncio.gather(*(send(client, "end", b) for b in bodies))
-    assert all(r.status_code == 200 for r in responses)
+    assert all(r.status_code == 202 for r in responses)
+    await asyncio.gather(*(process(db, b["id"]) for b in bodies))
     assert await count(db, ClockifyUser) == 1
     assert await count(db, ClockifySession) == 20
 
@@ -347,15 +356,15 @@ async def test_concurrent_first_deliveries_of_different_entries_share_one_user(
 async def test_first_small_edit_is_accepted_and_a_second_goes_to_review(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await send(client, "end", entry())
+    await deliver(client, db, "end", entry())
     small = entry(end="2026-11-02T17:03:00Z", duration="PT2H3M")
-    await send(client, "edit", small)
+    await deliver(client, db, "edit", small)
     row = await one_session(db, small["id"])
     assert (row.updating_quantity, row.status) == (1, "APROBADO")
     assert row.valid_end_at == datetime(2026, 11, 2, 17, 3, tzinfo=UTC)
 
     second = entry(end="2026-11-02T17:04:00Z", duration="PT2H4M")
-    await send(client, "edit", second)
+    await deliver(client, db, "edit", second)
 
     row = await one_session(db, second["id"])
     assert (row.updating_quantity, row.status) == (2, "EN OBSERVACION")
@@ -364,8 +373,8 @@ async def test_first_small_edit_is_accepted_and_a_second_goes_to_review(
 
 
 async def test_a_large_first_edit_goes_to_review(client: httpx.AsyncClient, db: Database) -> None:
-    await send(client, "end", entry())
-    await send(client, "edit", entry(start="2026-11-02T14:00:00Z", duration="PT3H"))
+    await deliver(client, db, "end", entry())
+    await deliver(client, db, "edit", entry(start="2026-11-02T14:00:00Z", duration="PT3H"))
     row = await one_session(db, entry()["id"])
     assert row.status == "EN OBSERVACION"
     assert row.valid_start_at == datetime(2026, 11, 2, 15, tzinfo=UTC)
@@ -374,8 +383,8 @@ async def test_a_large_first_edit_goes_to_review(client: httpx.AsyncClient, db: 
 async def test_a_description_change_counts_but_needs_no_review(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await send(client, "end", entry())
-    await send(client, "edit", entry(description="Otra cosa"))
+    await deliver(client, db, "end", entry())
+    await deliver(client, db, "edit", entry(description="Otra cosa"))
     row = await one_session(db, entry()["id"])
     assert (row.updating_quantity, row.status, row.description) == (1, "APROBADO", "Otra cosa")
 
@@ -384,8 +393,8 @@ async def test_overtime_is_flagged_and_notified_once(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     long = entry(start="2026-11-02T08:00:00Z", end="2026-11-02T14:00:00Z", duration="PT6H")
-    await send(client, "end", long)
-    await send(client, "edit", {**long, "description": "más largo"})
+    await deliver(client, db, "end", long)
+    await deliver(client, db, "edit", {**long, "description": "más largo"})
 
     assert (await one_session(db, long["id"])).overtime is True
     assert (await notifications(db)).count("overtime") == 1
@@ -394,12 +403,12 @@ async def test_overtime_is_flagged_and_notified_once(
 async def test_a_coordinators_email_is_never_overwritten(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await send(client, "end", entry())
+    await deliver(client, db, "end", entry())
     async with db.unit_of_work() as session:
         user = await session.scalar(select(ClockifyUser))
         assert user is not None
         user.email = "ana@example.com"
-    await send(client, "edit", entry(description="otra"))
+    await deliver(client, db, "edit", entry(description="otra"))
 
     async with db.unit_of_work() as session:
         user = await session.scalar(select(ClockifyUser))
@@ -410,7 +419,7 @@ async def test_a_coordinators_email_is_never_overwritten(
 async def test_the_binnacle_refuses_updates_and_deletes(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await send(client, "end", entry())
+    await deliver(client, db, "end", entry())
     for statement in ("UPDATE binnacle_entry SET event = 'x'", "DELETE FROM binnacle_entry"):
         with pytest.raises(DBAPIError, match="append-only"):
             async with db.unit_of_work() as session:
@@ -421,8 +430,8 @@ async def test_the_binnacle_refuses_updates_and_deletes(
 async def test_binnacle_entries_name_the_event_source_and_changes(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await send(client, "end", entry())
-    await send(client, "edit", entry(description="Revisión"))
+    await deliver(client, db, "end", entry())
+    await deliver(client, db, "edit", entry(description="Revisión"))
     async with db.unit_of_work() as session:
         entries = list(await session.scalars(select(BinnacleEntry).order_by(BinnacleEntry.id)))
     assert [(e.event, e.source) for e in entries] == [("end", "webhook"), ("edit", "webhook")]

@@ -17,7 +17,7 @@ from clockify_tracker.config import Settings
 from clockify_tracker.exceptions import ConflictError
 from clockify_tracker.kit.celery_app import create_celery_app
 from clockify_tracker.kit.db import Database
-from clockify_tracker.kit.outbox import CeleryPublisher, JobRef, Publisher, add_job
+from clockify_tracker.kit.outbox import CeleryPublisher, Publisher, add_job
 from clockify_tracker.kit.web import DbSession
 from clockify_tracker.local.embedded import free_port
 from clockify_tracker.main import create_app
@@ -154,8 +154,8 @@ async def test_two_deliveries_of_the_same_job_run_it_once(
     async with db.unit_of_work() as session:
         job_id = await add_job(session, "tests.record_slowly", {"key": unique_key, "seconds": 0.5})
     # Two deliveries at once, one per worker process (a redelivery after a lost ack looks so).
-    publisher(JobRef(id=job_id, task="tests.record_slowly"))
-    publisher(JobRef(id=job_id, task="tests.record_slowly"))
+    publisher("tests.record_slowly", [job_id])
+    publisher("tests.record_slowly", [job_id])
 
     row = await eventually(lambda: _done(db, job_id))
     await asyncio.sleep(1.0)  # let the second delivery finish its look at the row
@@ -169,4 +169,4 @@ def test_publishing_to_an_unreachable_broker_fails_instead_of_waiting() -> None:
     publisher = CeleryPublisher(create_celery_app(dead))
 
     with pytest.raises(kombu.exceptions.OperationalError):
-        publisher(JobRef(id=1, task="tests.record_in_redis"))
+        publisher("tests.record_in_redis", [1])

@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 
+from clockify_tracker.clockify import ingest
 from clockify_tracker.config import Settings
+from clockify_tracker.kit.db import Database
 from tests.support.services import REPO_ROOT
 
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "clockify"
@@ -66,6 +68,22 @@ async def send(
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     all_headers["Clockify-Signature"] = signature if signature is not None else token(event)
     return await client.post(f"{prefix}/{event}", content=content, headers=all_headers)
+
+
+async def process(db: Database, entry_id: str) -> list[str]:
+    """Apply an entry's stored deliveries, as the worker's task does, in this process."""
+    async with db.unit_of_work() as session:
+        results = await ingest.process_entry(session, Settings(), entry_id)
+    return [result.outcome for result in results]
+
+
+async def deliver(
+    client: httpx.AsyncClient, db: Database, event: str, body: dict[str, Any], **kwargs: Any
+) -> tuple[httpx.Response, list[str]]:
+    """Send a delivery and apply it: (the webhook's response, what applying it did)."""
+    response = await send(client, event, body, **kwargs)
+    outcomes = await process(db, body["id"]) if response.status_code < 300 else []
+    return response, outcomes
 
 
 def shared_fixtures() -> list[Path]:

@@ -1,5 +1,5 @@
-"""Applying one webhook delivery: workspace, user, session, binnacle and notifications, in the
-caller's transaction."""
+"""Webhook deliveries: accepted by the request (stored, nothing else), then applied by a task:
+workspace, user, session, binnacle and notifications, in the task's transaction."""
 
 from __future__ import annotations
 
@@ -23,7 +23,15 @@ from clockify_tracker.clockify.reducer import (
     replay,
 )
 from clockify_tracker.config import Settings
-from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser, Notification
+from clockify_tracker.kit.outbox import signal_after_commit
+from clockify_tracker.kit.time import utcnow
+from clockify_tracker.models import (
+    BinnacleEntry,
+    ClockifyEvent,
+    ClockifySession,
+    ClockifyUser,
+    Notification,
+)
 from clockify_tracker.organization import service as organization_service
 
 IN_REVIEW = "EN OBSERVACION"
@@ -39,9 +47,23 @@ AUDITED_COLUMNS = (
 )  # fmt: skip
 
 
+PROCESS_TASK = "clockify.process_entries"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    delivery_id: int | None  # None for a repeat of a delivery already received
+
+    @property
+    def duplicate(self) -> bool:
+        return self.delivery_id is None
+
+
 @dataclass(frozen=True)
 class IngestResult:
-    outcome: str  # created, updated, unchanged (late or stale delivery), duplicate
+    # created, updated, unchanged (a stale delivery), ignored (late for a deleted entry: kept in
+    # its history, but the session stays deleted and nobody is notified), duplicate
+    outcome: str
     session_id: int | None
     user_id: int | None
 
@@ -152,32 +174,58 @@ def _notification_context(row: ClockifySession, user: ClockifyUser) -> dict[str,
     }
 
 
-async def ingest(
-    session: AsyncSession,
-    settings: Settings,
-    event: WebhookEvent,
-    payload: TimeEntryPayload,
-    body: dict[str, Any],
-) -> IngestResult:
-    organization_id = await organization_service.owner_of_workspace(
-        session, payload.workspace_id, None, settings.default_organization
-    )
-    await repository.lock_entry(session, payload.id)
-    is_new = await repository.insert_delivery(
+async def accept_delivery(
+    session: AsyncSession, event: WebhookEvent, payload: TimeEntryPayload, body: dict[str, Any]
+) -> Accepted:
+    """Store the delivery (a repeat is recognised and not stored again) and, after commit,
+    signal the task that applies it. Durable once committed: a lost signal is re-sent by the
+    sweeper."""
+    delivery_id = await repository.insert_delivery(
         session,
-        organization_id=organization_id,
         entry_id=payload.id,
+        workspace_id=payload.workspace_id,
         event=event.value,
         rank=rank(event, payload),
         body_hash=body_hash(body),
         body=body,
     )
-    row = await repository.session_by_external_id(session, payload.id)
-    if not is_new:
-        return IngestResult(
-            "duplicate", row.id if row else None, row.clockify_user_id if row else None
-        )
+    if delivery_id is not None:
+        signal_after_commit(session, PROCESS_TASK, payload.id)
+    return Accepted(delivery_id)
 
+
+async def process_entry(
+    session: AsyncSession, settings: Settings, entry_id: str
+) -> list[IngestResult]:
+    """Apply an entry's pending deliveries, oldest first, each against the state rebuilt from
+    the deliveries applied before it. Safe to run twice or concurrently: the entry is locked
+    and applied deliveries are marked."""
+    await repository.lock_entry(session, entry_id)
+    deliveries = await repository.deliveries_for_entry(session, entry_id)
+    applied = [d for d in deliveries if d.processed_at is not None]
+    results = []
+    for delivery in sorted((d for d in deliveries if d.processed_at is None), key=lambda d: d.id):
+        applied.append(delivery)
+        applied.sort(key=lambda d: (d.rank, d.id))
+        result = await _apply(session, settings, delivery, applied)
+        delivery.processed_at = utcnow()
+        delivery.outcome = result.outcome
+        results.append(result)
+    return results
+
+
+async def _apply(
+    session: AsyncSession,
+    settings: Settings,
+    delivery: ClockifyEvent,
+    history: list[ClockifyEvent],
+) -> IngestResult:
+    event = WebhookEvent(delivery.event)
+    payload = TimeEntryPayload.model_validate(delivery.body)
+    organization_id = await organization_service.owner_of_workspace(
+        session, delivery.workspace_id, None, settings.default_organization
+    )
+    delivery.organization_id = organization_id
     user = await repository.upsert_user(
         session,
         organization_id=organization_id,
@@ -185,13 +233,16 @@ async def ingest(
         name=payload.user.name,
         status=payload.user.status,
     )
-    deliveries = [
-        Delivery(WebhookEvent(d.event), TimeEntryPayload.model_validate(d.body), d.received_at)
-        for d in await repository.deliveries_for_entry(session, payload.id)
-    ]
-    state = replay(deliveries, rules_from(settings))
+    state = replay(
+        [
+            Delivery(WebhookEvent(d.event), TimeEntryPayload.model_validate(d.body), d.received_at)
+            for d in history
+        ],
+        rules_from(settings),
+    )
     assert state is not None
 
+    row = await repository.session_by_external_id(session, payload.id)
     before = snapshot(row) if row is not None else None
     if row is None:
         row = ClockifySession(
@@ -205,8 +256,9 @@ async def ingest(
     await session.flush()
     after = snapshot(row)
     changes = _changes(before, after)
+    stays_deleted = before is not None and not before["enabled"] and not row.enabled
     if not changes:
-        return IngestResult("unchanged", row.id, user.id)
+        return IngestResult("ignored" if stays_deleted else "unchanged", row.id, user.id)
 
     repository.add_binnacle_entry(
         session,
@@ -221,6 +273,8 @@ async def ingest(
             snapshot=after,
         ),
     )
+    if stays_deleted:
+        return IngestResult("ignored", row.id, user.id)
     kinds = _notification_kinds(before, row)
     if row.overtime and not row.overtime_notified:
         row.overtime_notified = True
@@ -237,3 +291,9 @@ async def ingest(
             ),
         )
     return IngestResult("created" if before is None else "updated", row.id, user.id)
+
+
+async def stale_entries(session: AsyncSession, settings: Settings, limit: int = 500) -> list[str]:
+    return await repository.entries_with_stale_deliveries(
+        session, older_than_seconds=settings.outbox_grace_seconds, limit=limit
+    )

@@ -27,19 +27,20 @@ async def lock_entry(session: AsyncSession, entry_id: str) -> None:
 async def insert_delivery(
     session: AsyncSession,
     *,
-    organization_id: int,
     entry_id: str,
+    workspace_id: str,
     event: str,
     rank: int,
     body_hash: str,
     body: dict[str, Any],
-) -> bool:
-    """False when this exact delivery was received before."""
-    inserted = await session.scalar(
+) -> int | None:
+    """The new delivery's id; None when this exact delivery was received before. One
+    statement: this is the whole database work of a webhook request."""
+    inserted: int | None = await session.scalar(
         insert(ClockifyEvent)
         .values(
-            organization_id=organization_id,
             entry_id=entry_id,
+            workspace_id=workspace_id,
             event=event,
             rank=rank,
             body_hash=body_hash,
@@ -48,7 +49,7 @@ async def insert_delivery(
         .on_conflict_do_nothing(index_elements=["entry_id", "event", "body_hash"])
         .returning(ClockifyEvent.id)
     )
-    return inserted is not None
+    return inserted
 
 
 async def deliveries_for_entry(session: AsyncSession, entry_id: str) -> list[ClockifyEvent]:
@@ -60,38 +61,53 @@ async def deliveries_for_entry(session: AsyncSession, entry_id: str) -> list[Clo
     return list(rows)
 
 
+async def entries_with_stale_deliveries(
+    session: AsyncSession, *, older_than_seconds: float, limit: int
+) -> list[str]:
+    """Entries with deliveries still unapplied this long after arriving (their signal was lost)."""
+    cutoff = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
+    rows = await session.scalars(
+        select(ClockifyEvent.entry_id)
+        .where(ClockifyEvent.processed_at.is_(None), ClockifyEvent.received_at < cutoff)
+        .group_by(ClockifyEvent.entry_id)
+        .order_by(func.min(ClockifyEvent.id))
+        .limit(limit)
+    )
+    return list(rows)
+
+
 async def upsert_user(
     session: AsyncSession, *, organization_id: int, external_id: str, name: str, status: str | None
 ) -> ClockifyUser:
-    """Name and status follow Clockify; the email and preferences a coordinator set stay."""
+    """Name and status follow Clockify; the email and preferences a coordinator set stay.
+
+    Read first and write only on change: an ON CONFLICT DO UPDATE locks the user's row until
+    commit even when nothing changes, which serialised every webhook of one person."""
     enabled = (status or "ACTIVE").upper() == "ACTIVE"
-    statement = insert(ClockifyUser).values(
-        organization_id=organization_id,
-        external_id=external_id,
-        name=name or external_id,
-        clockify_status=status,
-        enabled=enabled,
-        disabled_at=None if enabled else func.now(),
-    )
-    user_id = await session.scalar(
-        statement.on_conflict_do_update(
-            index_elements=[ClockifyUser.external_id],
-            set_={
-                "name": statement.excluded.name,
-                "clockify_status": statement.excluded.clockify_status,
-                "enabled": statement.excluded.enabled,
-                # Keep the first time a user was seen disabled, not the latest webhook's.
-                "disabled_at": func.coalesce(
-                    ClockifyUser.disabled_at, statement.excluded.disabled_at
-                )
-                if not enabled
-                else None,
-                "updated_at": func.now(),
-            },
-        ).returning(ClockifyUser.id)
-    )
-    user = await session.get(ClockifyUser, user_id, populate_existing=True)
-    assert user is not None
+    name = name or external_id
+    user = await session.scalar(select(ClockifyUser).where(ClockifyUser.external_id == external_id))
+    if user is None:
+        await session.execute(
+            insert(ClockifyUser)
+            .values(
+                organization_id=organization_id,
+                external_id=external_id,
+                name=name,
+                clockify_status=status,
+                enabled=enabled,
+                disabled_at=None if enabled else func.now(),
+            )
+            .on_conflict_do_nothing(index_elements=[ClockifyUser.external_id])
+        )
+        user = await session.scalar(
+            select(ClockifyUser).where(ClockifyUser.external_id == external_id)
+        )
+        assert user is not None
+        return user
+    if (user.name, user.clockify_status, user.enabled) != (name, status, enabled):
+        user.name, user.clockify_status, user.enabled = name, status, enabled
+        # Keep the first time a user was seen disabled, not the latest webhook's.
+        user.disabled_at = None if enabled else (user.disabled_at or func.now())
     return user
 
 

@@ -6,10 +6,10 @@ from pydantic import BaseModel, Field
 
 
 class WebhookAccepted(BaseModel):
-    message: str = Field(examples=["Evento procesado"])
+    message: str = Field(examples=["Evento recibido"])
     outcome: str = Field(
-        description="created, updated, unchanged (a late or stale delivery), duplicate",
-        examples=["created"],
+        description="accepted (stored; applied by the worker within moments) or duplicate "
+        "(this exact delivery was received before)",
+        examples=["accepted"],
     )
-    sessionId: int | None = Field(examples=[15])  # noqa: N815 - wire name
-    userId: int | None = Field(examples=[3])  # noqa: N815 - wire name
+    deliveryId: int | None = Field(examples=[1024])  # noqa: N815 - wire name

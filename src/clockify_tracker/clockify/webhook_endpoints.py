@@ -7,9 +7,9 @@ must see `Depends(dependency)` evaluated, not as a string naming a closure varia
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
-from clockify_tracker.clockify.ingest import ingest
+from clockify_tracker.clockify.ingest import accept_delivery
 from clockify_tracker.clockify.payload import TimeEntryPayload
 from clockify_tracker.clockify.reducer import WebhookEvent
 from clockify_tracker.clockify.schemas import WebhookAccepted
@@ -18,7 +18,7 @@ from clockify_tracker.clockify.webhook_dependencies import (
     delivery_for,
     routed_delivery,
 )
-from clockify_tracker.kit.web import DbSession, Services
+from clockify_tracker.kit.web import DbSession
 
 router = APIRouter(tags=["clockify webhooks"])
 
@@ -41,6 +41,7 @@ _BODY: dict[str, Any] = {
     }
 }
 _RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A repeat of a delivery already received: nothing changes"},
     401: {"description": "Missing or wrong Clockify-Signature (the same answer for both)"},
     400: {"description": "The body is not JSON"},
     413: {"description": "The body is larger than WEBHOOK_MAX_BODY_BYTES (1 MiB)"},
@@ -55,16 +56,16 @@ def _handler(
     async def receive(
         delivery: Annotated[WebhookDelivery, Depends(dependency)],
         session: DbSession,
-        services: Services,
+        response: Response,
     ) -> WebhookAccepted:
-        result = await ingest(
-            session, services.settings, delivery.event, delivery.payload, delivery.body
-        )
+        accepted = await accept_delivery(session, delivery.event, delivery.payload, delivery.body)
+        if accepted.duplicate:
+            response.status_code = 200
+            return WebhookAccepted(
+                message="Evento ya recibido", outcome="duplicate", deliveryId=None
+            )
         return WebhookAccepted(
-            message="Evento procesado",
-            outcome=result.outcome,
-            sessionId=result.session_id,
-            userId=result.user_id,
+            message="Evento recibido", outcome="accepted", deliveryId=accepted.delivery_id
         )
 
     return receive
@@ -73,13 +74,17 @@ def _handler(
 for _prefix in ("/api-clockify/webhook", "/webhook/clockify"):
     for _name, (_event, _summary) in _ROUTES.items():
         _fn = _handler(delivery_for(_event))
-        _fn.__doc__ = f"{_summary}: validates, stores and audits the entry; idempotent."
+        _fn.__doc__ = (
+            f"{_summary}: validated and stored, then applied by the worker (session, binnacle, "
+            "notifications); a repeated delivery is recognised."
+        )
         router.add_api_route(
             f"{_prefix}/{_name}",
             _fn,
             methods=["POST"],
             summary=_summary,
             response_model=WebhookAccepted,
+            status_code=202,
             responses=_RESPONSES,
             openapi_extra=_BODY,
             name=f"webhook_{_name}{'_seed' if _prefix.startswith('/webhook') else ''}",
@@ -93,6 +98,7 @@ router.add_api_route(
     methods=["POST"],
     summary="Any time-entry event, routed by Clockify-Webhook-Event-Type",
     response_model=WebhookAccepted,
+    status_code=202,
     responses=_RESPONSES,
     openapi_extra=_BODY,
     name="webhook_routed",

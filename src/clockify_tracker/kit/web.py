@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clockify_tracker.config import Settings
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.logging import request_id_var
-from clockify_tracker.kit.outbox import OutboxDispatcher, take_pending
+from clockify_tracker.kit.outbox import OutboxDispatcher
 
 
 @dataclass
@@ -38,7 +38,7 @@ async def _request_transaction(request: Request) -> AsyncIterator[AsyncSession]:
     services = get_app_state(request)
     async with services.database.unit_of_work() as session:
         yield session
-    services.dispatcher.dispatch_soon(take_pending(session))
+    services.dispatcher.after_commit(session)
 
 
 DbSession = Annotated[AsyncSession, Depends(_request_transaction, scope="function")]

@@ -12,8 +12,11 @@ from clockify_tracker.kit.outbox.dispatcher import (
     CeleryPublisher,
     OutboxDispatcher,
     Publisher,
+    TaskSignal,
     add_job,
+    signal_after_commit,
     take_pending,
+    take_signals,
 )
 from clockify_tracker.kit.outbox.repository import JobRef
 from clockify_tracker.kit.outbox.runner import JobOutcome, run_job, sweep_lost_jobs
@@ -24,8 +27,11 @@ __all__ = [
     "JobRef",
     "OutboxDispatcher",
     "Publisher",
+    "TaskSignal",
     "add_job",
     "run_job",
+    "signal_after_commit",
     "sweep_lost_jobs",
     "take_pending",
+    "take_signals",
 ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from celery import Celery
@@ -17,6 +19,7 @@ from clockify_tracker.kit.outbox.repository import JobRef
 log = logging.getLogger(__name__)
 
 _PENDING_KEY = "outbox_pending"
+_SIGNALS_KEY = "outbox_signals"
 CONNECT_TIMEOUT_SECONDS = 2.0
 
 
@@ -35,8 +38,30 @@ def take_pending(session: AsyncSession) -> list[JobRef]:
     return jobs
 
 
+@dataclass(frozen=True)
+class TaskSignal:
+    """A nudge sent after commit to a task whose work is already durable in its own table
+    (which has its own sweeper): nothing is recorded about the send. Signals to one task are
+    coalesced: the task receives a list of keys."""
+
+    task: str
+    key: Any
+
+
+def signal_after_commit(session: AsyncSession, task: str, key: Any) -> None:
+    signal = TaskSignal(task, key)
+    signals: list[TaskSignal] = session.info.setdefault(_SIGNALS_KEY, [])
+    if signal not in signals:
+        signals.append(signal)
+
+
+def take_signals(session: AsyncSession) -> list[TaskSignal]:
+    signals: list[TaskSignal] = session.info.pop(_SIGNALS_KEY, [])
+    return signals
+
+
 class Publisher(Protocol):
-    def __call__(self, job: JobRef) -> None: ...
+    def __call__(self, task: str, args: list[Any], countdown: float | None = None) -> None: ...
 
 
 class CeleryPublisher:
@@ -45,7 +70,7 @@ class CeleryPublisher:
     def __init__(self, app: Celery) -> None:
         self._app = app
 
-    def __call__(self, job: JobRef) -> None:
+    def __call__(self, task: str, args: list[Any], countdown: float | None = None) -> None:
         with self._app.producer_or_acquire() as producer:
             # `retry=False` covers only the publish: left alone, Celery retries the connection
             # itself for minutes. One attempt, then the error; a lost send is the sweeper's.
@@ -53,7 +78,7 @@ class CeleryPublisher:
                 max_retries=1, interval_start=0, interval_step=0, timeout=CONNECT_TIMEOUT_SECONDS
             )
             self._app.send_task(
-                job.task, args=[job.id], countdown=job.countdown, producer=producer, retry=False
+                task, args=args, countdown=countdown, producer=producer, retry=False
             )
 
 
@@ -63,26 +88,65 @@ class OutboxDispatcher:
     The broker client is blocking, so it never runs on the event loop; one thread keeps the
     broker connection single-owner. A failed publish is logged and left for the sweeper."""
 
+    # How long signals wait to be sent together: under load, one message carries many keys.
+    SIGNAL_BATCH_SECONDS = 0.02
+
     def __init__(self, database: Database, publisher: Publisher) -> None:
         self._database = database
         self._publisher = publisher
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-publish")
-        self._in_flight: set[asyncio.Task[list[int]]] = set()
+        self._in_flight: set[asyncio.Task[Any]] = set()
+        self._signal_buffer: dict[str, list[Any]] = {}
+        self._flush_pending = False
 
-    def dispatch_soon(self, jobs: list[JobRef]) -> None:
-        """Fire and forget, so a response never waits on the broker."""
-        if not jobs:
-            return
-        task = asyncio.get_running_loop().create_task(self.dispatch(jobs))
+    def after_commit(self, session: AsyncSession) -> None:
+        """Hand over what a committed session wrote, in the background, so a response never
+        waits on the broker: its outbox jobs (recorded) and its task signals (not)."""
+        jobs, signals = take_pending(session), take_signals(session)
+        if jobs:
+            self._background(self.dispatch(jobs))
+        for signal in signals:
+            self._signal_buffer.setdefault(signal.task, []).append(signal.key)
+        if signals and not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_later(
+                self.SIGNAL_BATCH_SECONDS, lambda: self._background(self._flush_signals())
+            )
+
+    async def _flush_signals(self) -> None:
+        self._flush_pending = False
+        buffered, self._signal_buffer = self._signal_buffer, {}
+        await self.signal(
+            [TaskSignal(task, key) for task, keys in buffered.items() for key in keys]
+        )
+
+    def _background(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
+
+    async def signal(self, signals: list[TaskSignal]) -> int:
+        """Send now, one message per task with all its keys; returns the keys sent."""
+        keys_by_task: dict[str, list[Any]] = {}
+        for signal in signals:
+            keys = keys_by_task.setdefault(signal.task, [])
+            if signal.key not in keys:
+                keys.append(signal.key)
+        calls: list[tuple[str, list[Any], float | None]] = [
+            (task, [keys], None) for task, keys in keys_by_task.items()
+        ]
+        loop = asyncio.get_running_loop()
+        sent = await loop.run_in_executor(self._executor, self._send_all, calls)
+        return sum(len(calls[index][1][0]) for index in sent)
 
     async def publish(self, jobs: list[JobRef]) -> list[int]:
         """Hand jobs to the broker; returns the ids it accepted."""
         if not jobs:
             return []
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._publish_all, jobs)
+        calls = [(job.task, [job.id], job.countdown) for job in jobs]
+        sent = await loop.run_in_executor(self._executor, self._send_all, calls)
+        return [jobs[index].id for index in sent]
 
     async def dispatch(self, jobs: list[JobRef]) -> list[int]:
         """Publish and record the hand-over, so the sweeper leaves these rows alone."""
@@ -96,22 +160,25 @@ class OutboxDispatcher:
                 log.warning("could not record outbox hand-over", exc_info=True)
         return sent
 
-    def _publish_all(self, jobs: list[JobRef]) -> list[int]:
+    def _send_all(self, calls: list[tuple[str, list[Any], float | None]]) -> list[int]:
+        """Indexes of the calls the broker accepted; stops at the first failure."""
         sent: list[int] = []
-        for job in jobs:
+        for index, (task, args, countdown) in enumerate(calls):
             try:
-                self._publisher(job)
+                self._publisher(task, args, countdown)
             except Exception as exc:
                 log.warning(
-                    "outbox publish failed; the sweeper will re-send",
-                    extra={"outbox_id": job.id, "task": job.task, "error": type(exc).__name__},
+                    "publish failed; the sweeper will re-send",
+                    extra={"task": task, "error": type(exc).__name__},
                 )
                 # The broker is likely down: do not wait on it again for the rest.
                 break
-            sent.append(job.id)
+            sent.append(index)
         return sent
 
     async def aclose(self) -> None:
+        if self._signal_buffer:
+            await self._flush_signals()
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
         self._executor.shutdown(wait=True)

@@ -15,7 +15,7 @@ from clockify_tracker.exceptions import PermanentJobError, RetryLaterError
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.logging import redact
 from clockify_tracker.kit.outbox import repository
-from clockify_tracker.kit.outbox.dispatcher import OutboxDispatcher, take_pending
+from clockify_tracker.kit.outbox.dispatcher import OutboxDispatcher
 from clockify_tracker.kit.outbox.repository import JobRef
 from clockify_tracker.kit.time import utcnow
 
@@ -74,7 +74,7 @@ async def run_job(
         if early is not None:
             await dispatcher.dispatch([early])
             return JobOutcome.SKIPPED
-        await dispatcher.dispatch(take_pending(session))
+        dispatcher.after_commit(session)
         return JobOutcome.DONE
     except Exception as exc:
         if _is_lock_timeout(exc):
