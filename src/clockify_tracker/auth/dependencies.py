@@ -47,7 +47,7 @@ webhook_token_header = APIKeyHeader(
 )
 
 
-def get_codec(services: Services) -> TokenCodec:
+async def get_codec(services: Services) -> TokenCodec:
     return TokenCodec(services.settings)
 
 
@@ -71,7 +71,7 @@ def check_origin(request: Request, settings: Settings) -> None:
     raise ForbiddenError("Origen no permitido para esta operación")
 
 
-def require_trusted_origin(request: Request, services: Services) -> None:
+async def require_trusted_origin(request: Request, services: Services) -> None:
     if request.method in _UNSAFE_METHODS:
         check_origin(request, services.settings)
 

@@ -23,7 +23,8 @@ from clockify_tracker.clockify.reducer import (
     replay,
 )
 from clockify_tracker.config import Settings
-from clockify_tracker.kit.outbox import signal_after_commit
+from clockify_tracker.kit.db import Database
+from clockify_tracker.kit.outbox import OutboxDispatcher, TaskSignal
 from clockify_tracker.kit.time import utcnow
 from clockify_tracker.models import (
     BinnacleEntry,
@@ -76,8 +77,12 @@ def rules_from(settings: Settings) -> Rules:
     )
 
 
-def body_hash(body: dict[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json(body: dict[str, Any]) -> str:
+    """One spelling per body, whatever the key order or spacing it arrived with."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def body_hash(canonical: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -175,22 +180,26 @@ def _notification_context(row: ClockifySession, user: ClockifyUser) -> dict[str,
 
 
 async def accept_delivery(
-    session: AsyncSession, event: WebhookEvent, payload: TimeEntryPayload, body: dict[str, Any]
+    database: Database,
+    dispatcher: OutboxDispatcher,
+    event: WebhookEvent,
+    payload: TimeEntryPayload,
+    body: dict[str, Any],
 ) -> Accepted:
-    """Store the delivery (a repeat is recognised and not stored again) and, after commit,
-    signal the task that applies it. Durable once committed: a lost signal is re-sent by the
-    sweeper."""
+    """Store the delivery (a repeat is recognised and not stored again) and, once that is
+    committed, signal the task that applies it. A lost signal is re-sent by the sweeper."""
+    canonical = canonical_json(body)
     delivery_id = await repository.insert_delivery(
-        session,
+        await database.raw_pool(),
         entry_id=payload.id,
         workspace_id=payload.workspace_id,
         event=event.value,
         rank=rank(event, payload),
-        body_hash=body_hash(body),
-        body=body,
+        body_hash=body_hash(canonical),
+        raw_body=canonical,
     )
     if delivery_id is not None:
-        signal_after_commit(session, PROCESS_TASK, payload.id)
+        dispatcher.signal_soon(TaskSignal(PROCESS_TASK, payload.id))
     return Accepted(delivery_id)
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import asyncpg
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,32 +23,30 @@ async def lock_entry(session: AsyncSession, entry_id: str) -> None:
     )
 
 
+_INSERT_DELIVERY = """
+    INSERT INTO clockify_event (entry_id, workspace_id, event, rank, body_hash, body)
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+    ON CONFLICT (entry_id, event, body_hash) DO NOTHING
+    RETURNING id
+"""
+
+
 async def insert_delivery(
-    session: AsyncSession,
+    pool: asyncpg.Pool,
     *,
     entry_id: str,
     workspace_id: str,
     event: str,
     rank: int,
     body_hash: str,
-    body: dict[str, Any],
+    raw_body: str,
 ) -> int | None:
     """The new delivery's id; None when this exact delivery was received before. One
-    statement: this is the whole database work of a webhook request."""
-    inserted: int | None = await session.scalar(
-        insert(ClockifyEvent)
-        .values(
-            entry_id=entry_id,
-            workspace_id=workspace_id,
-            event=event,
-            rank=rank,
-            body_hash=body_hash,
-            body=body,
-        )
-        .on_conflict_do_nothing(index_elements=["entry_id", "event", "body_hash"])
-        .returning(ClockifyEvent.id)
+    statement, committed on its own: this is the whole database work of a webhook request."""
+    delivery_id: int | None = await pool.fetchval(
+        _INSERT_DELIVERY, entry_id, workspace_id, event, rank, body_hash, raw_body
     )
-    return inserted
+    return delivery_id
 
 
 async def deliveries_for_entry(session: AsyncSession, entry_id: str) -> list[ClockifyEvent]:

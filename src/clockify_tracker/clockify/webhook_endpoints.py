@@ -7,7 +7,8 @@ must see `Depends(dependency)` evaluated, not as a string naming a closure varia
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 
 from clockify_tracker.clockify.ingest import accept_delivery
 from clockify_tracker.clockify.payload import TimeEntryPayload
@@ -18,7 +19,7 @@ from clockify_tracker.clockify.webhook_dependencies import (
     delivery_for,
     routed_delivery,
 )
-from clockify_tracker.kit.web import DbSession
+from clockify_tracker.kit.web import Services
 
 router = APIRouter(tags=["clockify webhooks"])
 
@@ -52,21 +53,23 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _handler(
     dependency: Callable[..., Awaitable[WebhookDelivery]],
-) -> Callable[..., Awaitable[WebhookAccepted]]:
+) -> Callable[..., Awaitable[JSONResponse]]:
     async def receive(
-        delivery: Annotated[WebhookDelivery, Depends(dependency)],
-        session: DbSession,
-        response: Response,
-    ) -> WebhookAccepted:
-        accepted = await accept_delivery(session, delivery.event, delivery.payload, delivery.body)
+        delivery: Annotated[WebhookDelivery, Depends(dependency)], services: Services
+    ) -> JSONResponse:
+        accepted = await accept_delivery(
+            services.database, services.dispatcher, delivery.event, delivery.payload, delivery.body
+        )
+        # Built directly (the hot path): the response model only documents the shape.
         if accepted.duplicate:
-            response.status_code = 200
-            return WebhookAccepted(
+            duplicate = WebhookAccepted(
                 message="Evento ya recibido", outcome="duplicate", deliveryId=None
             )
-        return WebhookAccepted(
+            return JSONResponse(duplicate.model_dump(), status_code=200)
+        stored = WebhookAccepted(
             message="Evento recibido", outcome="accepted", deliveryId=accepted.delivery_id
         )
+        return JSONResponse(stored.model_dump(), status_code=202)
 
     return receive
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,10 +15,17 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    return None
+
+
 class Database:
     """Owns one engine. Create it inside the process (and event loop) that uses it."""
 
     def __init__(self, url: URL, *, pool_size: int = 10, echo: bool = False) -> None:
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool_size = pool_size
+        self._raw_pool: asyncpg.Pool | None = None
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -43,5 +51,24 @@ class Database:
         async with self.sessionmaker() as session, session.begin():
             yield session
 
+    async def raw_pool(self) -> asyncpg.Pool:
+        """Plain asyncpg connections for the few hot statements where the ORM's per-statement
+        cost dominates (the webhook's single insert: 0.5 ms against 1.4 ms)."""
+        if self._raw_pool is None:
+            self._raw_pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=1,
+                max_size=self._pool_size,
+                timeout=5,
+                server_settings={"application_name": "clockify-tracker"},
+                # Its statements leave no session state behind, so skip the reset round trip
+                # asyncpg makes on every release.
+                reset=_no_reset,
+            )
+        return self._raw_pool
+
     async def dispose(self) -> None:
+        if self._raw_pool is not None:
+            await self._raw_pool.close()
+            self._raw_pool = None
         await self.engine.dispose()

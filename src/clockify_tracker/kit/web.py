@@ -27,7 +27,9 @@ class AppState:
     dispatcher: OutboxDispatcher
 
 
-def get_app_state(request: Request) -> AppState:
+async def get_app_state(request: Request) -> AppState:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, which cost
+    # more than the whole database insert of a webhook.
     state: AppState = request.app.state.services
     return state
 
@@ -35,7 +37,7 @@ def get_app_state(request: Request) -> AppState:
 async def _request_transaction(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one transaction: committed after the endpoint returns and before the
     response is sent; outbox rows it wrote are handed to Celery after the commit."""
-    services = get_app_state(request)
+    services = await get_app_state(request)
     async with services.database.unit_of_work() as session:
         yield session
     services.dispatcher.after_commit(session)

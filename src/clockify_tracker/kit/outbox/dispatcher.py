@@ -106,8 +106,12 @@ class OutboxDispatcher:
         if jobs:
             self._background(self.dispatch(jobs))
         for signal in signals:
-            self._signal_buffer.setdefault(signal.task, []).append(signal.key)
-        if signals and not self._flush_pending:
+            self.signal_soon(signal)
+
+    def signal_soon(self, signal: TaskSignal) -> None:
+        """Send a signal for work already committed, batched with others for a moment."""
+        self._signal_buffer.setdefault(signal.task, []).append(signal.key)
+        if not self._flush_pending:
             self._flush_pending = True
             asyncio.get_running_loop().call_later(
                 self.SIGNAL_BATCH_SECONDS, lambda: self._background(self._flush_signals())
