@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from clockify_tracker.api import api_router
+from clockify_tracker.api import api_router, hot_routes
+from clockify_tracker.clockify.webhook_endpoints import document_webhooks
 from clockify_tracker.config import Settings, get_settings
 from clockify_tracker.exception_handlers import install_exception_handlers
 from clockify_tracker.kit.celery_app import create_celery_app
@@ -84,5 +86,18 @@ def create_app(
             allow_headers=["*"],
         )
     app.add_middleware(RequestIdMiddleware)
+    app.router.routes.extend(hot_routes)
     app.include_router(api_router)
+    _document_hot_routes(app)
     return app
+
+
+def _document_hot_routes(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_webhooks(generate())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

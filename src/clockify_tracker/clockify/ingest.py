@@ -3,8 +3,6 @@ workspace, user, session, binnacle and notifications, in the task's transaction.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -75,15 +73,6 @@ def rules_from(settings: Settings) -> Rules:
         overtime_seconds=settings.overtime_hours * 3600,
         manual_requires_review=settings.manual_entries_require_review,
     )
-
-
-def canonical_json(body: dict[str, Any]) -> str:
-    """One spelling per body, whatever the key order or spacing it arrived with."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def body_hash(canonical: str) -> str:
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _zone(*candidates: str | None) -> str:
@@ -184,19 +173,17 @@ async def accept_delivery(
     dispatcher: OutboxDispatcher,
     event: WebhookEvent,
     payload: TimeEntryPayload,
-    body: dict[str, Any],
+    raw_body: bytes,
 ) -> Accepted:
     """Store the delivery (a repeat is recognised and not stored again) and, once that is
     committed, signal the task that applies it. A lost signal is re-sent by the sweeper."""
-    canonical = canonical_json(body)
     delivery_id = await repository.insert_delivery(
         await database.raw_pool(),
         entry_id=payload.id,
         workspace_id=payload.workspace_id,
         event=event.value,
         rank=rank(event, payload),
-        body_hash=body_hash(canonical),
-        raw_body=canonical,
+        raw_body=raw_body.decode(),
     )
     if delivery_id is not None:
         dispatcher.signal_soon(TaskSignal(PROCESS_TASK, payload.id))

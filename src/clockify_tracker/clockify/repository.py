@@ -23,9 +23,13 @@ async def lock_entry(session: AsyncSession, entry_id: str) -> None:
     )
 
 
+# The body is stored as JSONB, whose text form is canonical (keys ordered, spacing normalised),
+# so its hash identifies the same delivery however the JSON was spelled.
 _INSERT_DELIVERY = """
+    WITH delivery AS (SELECT $5::jsonb AS body)
     INSERT INTO clockify_event (entry_id, workspace_id, event, rank, body_hash, body)
-    VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+    SELECT $1, $2, $3, $4, encode(sha256(convert_to(body::text, 'UTF8')), 'hex'), body
+    FROM delivery
     ON CONFLICT (entry_id, event, body_hash) DO NOTHING
     RETURNING id
 """
@@ -38,13 +42,12 @@ async def insert_delivery(
     workspace_id: str,
     event: str,
     rank: int,
-    body_hash: str,
     raw_body: str,
 ) -> int | None:
     """The new delivery's id; None when this exact delivery was received before. One
     statement, committed on its own: this is the whole database work of a webhook request."""
     delivery_id: int | None = await pool.fetchval(
-        _INSERT_DELIVERY, entry_id, workspace_id, event, rank, body_hash, raw_body
+        _INSERT_DELIVERY, entry_id, workspace_id, event, rank, raw_body
     )
     return delivery_id
 

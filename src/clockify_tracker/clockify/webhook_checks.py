@@ -1,17 +1,15 @@
-"""Webhook request checks, in order: signature (401), content type (415), size (413), JSON (400),
-time-entry shape (422). Each refusal writes its error_log row; only authenticated requests
-have their body kept there."""
+"""Webhook request checks, in order: signature (401), content type (415), size (413), JSON
+(400), time-entry shape (422). Each refusal writes its error_log row; only authenticated
+requests have their body kept there. Plain functions: the webhook routes bypass FastAPI's
+dependency layer (see webhook_endpoints.py)."""
 
 from __future__ import annotations
 
 import hmac
-import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Header, Request, Security
-from fastapi.security import APIKeyHeader
+from fastapi import Request
 from pydantic import ValidationError
 
 from clockify_tracker.clockify import error_log
@@ -26,15 +24,7 @@ from clockify_tracker.exceptions import (
     UnprocessableError,
     UnsupportedMediaTypeError,
 )
-from clockify_tracker.kit.web import AppState, Services
-
-signature_header = APIKeyHeader(
-    name="Clockify-Signature",
-    auto_error=False,
-    scheme_name="clockify_signature",
-    description="The webhook's signing secret: CLOCKIFY_SECRET_TOKEN_START, _END, _EDIT, "
-    "_DELETE or _MANUAL_CREATE, each for its own endpoint.",
-)
+from clockify_tracker.kit.web import AppState
 
 EVENT_TYPE_HEADER_VALUES: dict[str, WebhookEvent] = {
     "NEW_TIMER_STARTED": WebhookEvent.START,
@@ -68,7 +58,7 @@ def signature_matches(event: WebhookEvent, signature: str | None, settings: Sett
 class WebhookDelivery:
     event: WebhookEvent
     payload: TimeEntryPayload
-    body: dict[str, Any]
+    raw_body: bytes
 
 
 def _client(request: Request) -> str | None:
@@ -95,9 +85,7 @@ def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _parse(
-    request: Request, services: AppState
-) -> tuple[bytes, dict[str, Any], TimeEntryPayload]:
+async def _parse(request: Request, services: AppState) -> tuple[bytes, TimeEntryPayload]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaTypeError(
@@ -105,16 +93,13 @@ async def _parse(
         )
     raw = await _read_limited(request, services.settings.webhook_max_body_bytes)
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _with_body(
-            BadRequestError(f"El cuerpo no es JSON válido: {exc}", field="body"), raw
-        ) from None
-    if not isinstance(body, dict):
-        raise _with_body(BadRequestError("El cuerpo debe ser un objeto JSON", field="body"), raw)
-    try:
-        payload = TimeEntryPayload.model_validate(body)
+        # Parsed and validated in one pass from the bytes (pydantic-core's JSON parser).
+        payload = TimeEntryPayload.model_validate_json(raw)
     except ValidationError as exc:
+        invalid_json = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
+        if invalid_json is not None:
+            message = f"El cuerpo no es JSON válido: {invalid_json['msg']}"
+            raise _with_body(BadRequestError(message, field="body"), raw) from None
         details = _validation_details(exc)
         fields = ", ".join(d["field"] for d in details[:5])
         raise _with_body(
@@ -123,7 +108,7 @@ async def _parse(
             ),
             raw,
         ) from None
-    return raw, body, payload
+    return raw, payload
 
 
 def _with_body(error: AppError, raw: bytes) -> AppError:
@@ -141,7 +126,7 @@ async def _accept(
         )
         raise UnauthorizedError("Firma de webhook inválida")
     try:
-        _, body, payload = await _parse(request, services)
+        raw, payload = await _parse(request, services)
     except AppError as exc:
         await error_log.record(
             services,
@@ -153,34 +138,25 @@ async def _accept(
             raw_body=getattr(exc, "raw_body", None),
         )
         raise
-    return WebhookDelivery(event, payload, body)
+    return WebhookDelivery(event, payload, raw)
 
 
-def delivery_for(event: WebhookEvent) -> Callable[..., Awaitable[WebhookDelivery]]:
-    async def dependency(
-        request: Request,
-        services: Services,
-        signature: Annotated[str | None, Security(signature_header)] = None,
-    ) -> WebhookDelivery:
-        return await _accept(event, signature, request, services)
-
-    return dependency
+def _signature(request: Request) -> str | None:
+    return request.headers.get("clockify-signature")
 
 
-async def routed_delivery(
-    request: Request,
-    services: Services,
-    event_type: Annotated[
-        str | None,
-        Header(
-            alias="Clockify-Webhook-Event-Type",
-            description="NEW_TIMER_STARTED, TIMER_STOPPED, TIME_ENTRY_UPDATED, "
-            "TIME_ENTRY_DELETED, NEW_TIME_ENTRY (or TIME_ENTRY_RESTORED when configured)",
-        ),
-    ] = None,
-    signature: Annotated[str | None, Security(signature_header)] = None,
+async def accept_request(
+    event: WebhookEvent, request: Request, services: AppState
 ) -> WebhookDelivery:
+    """A webhook request for `event`, checked: signature, content type, size, JSON, shape."""
+    return await _accept(event, _signature(request), request, services)
+
+
+async def accept_routed_request(request: Request, services: AppState) -> WebhookDelivery:
+    """The same, for the path routed by the Clockify-Webhook-Event-Type header."""
+    event_type = request.headers.get("clockify-webhook-event-type")
     event = EVENT_TYPE_HEADER_VALUES.get((event_type or "").strip().upper())
+    signature = _signature(request)
     if event is None:
         # Unknown or missing event: the signature still decides between 401 and 422, so the
         # header cannot be used to probe without a token.
