@@ -443,3 +443,57 @@ async def test_binnacle_entries_name_the_event_source_and_changes(
 async def anonymous(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     async for client in client_for(create_app(Settings())):
         yield client
+
+
+async def test_a_configured_restore_brings_a_deleted_entry_back(db: Database) -> None:
+    settings = Settings(clockify_secret_token_restore="restore-secret-0123456789")
+    body = entry("6650aa00aa00aa00aa00e5e5")
+    async for client in client_for(create_app(settings)):
+        await deliver(client, db, "end", body)
+        await deliver(client, db, "delete", body)
+        restored = await client.post(
+            "/api-clockify/webhook",
+            content=json.dumps(body),
+            headers={
+                "Content-Type": "application/json",
+                "Clockify-Signature": "restore-secret-0123456789",
+                "Clockify-Webhook-Event-Type": "TIME_ENTRY_RESTORED",
+            },
+        )
+        assert restored.status_code == 202
+    assert await process(db, body["id"]) == ["updated"]
+    row = await one_session(db, body["id"])
+    assert (row.enabled, row.disabled_at) == (True, None)
+
+
+async def test_restore_is_refused_when_not_configured(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    response = await client.post(
+        "/api-clockify/webhook",
+        content=json.dumps(entry()),
+        headers={
+            "Content-Type": "application/json",
+            "Clockify-Signature": "",
+            "Clockify-Webhook-Event-Type": "TIME_ENTRY_RESTORED",
+        },
+    )
+    assert response.status_code == 401
+
+
+async def test_local_day_follows_the_users_zone_when_the_entry_has_none(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    late_evening = entry(start="2026-11-03T03:30:00Z", end="2026-11-03T04:30:00Z", duration="PT1H")
+    await deliver(client, db, "end", late_evening)
+    assert (await one_session(db, late_evening["id"])).local_date == date(2026, 11, 2), (
+        "Mexico City"
+    )
+
+    async with db.unit_of_work() as session:
+        user = await session.scalar(select(ClockifyUser))
+        assert user is not None
+        user.time_zone = "Europe/Madrid"
+    await deliver(client, db, "edit", {**late_evening, "description": "otra"})
+    row = await one_session(db, late_evening["id"])
+    assert (row.time_zone, row.local_date) == ("Europe/Madrid", date(2026, 11, 3))
