@@ -11,7 +11,7 @@ from clockify_tracker.auth import service
 from clockify_tracker.auth.cookies import (
     clear_session_cookies,
     set_access_cookie,
-    set_refresh_cookie,
+    set_session_cookies,
 )
 from clockify_tracker.auth.dependencies import (
     ACCESS_COOKIE,
@@ -70,8 +70,7 @@ async def login(
         password=body.password,
         client_address=_client_address(request),
     )
-    set_access_cookie(response, tokens.access, services.settings, codec)
-    set_refresh_cookie(response, tokens.refresh, services.settings, codec)
+    set_session_cookies(response, tokens, services.settings, codec)
     return Envelope(data=session_data(view), message="Sesión iniciada")
 
 
@@ -101,8 +100,7 @@ async def refresh(
         clear_session_cookies(failure, services.settings)
         return failure
     view, tokens = outcome
-    set_access_cookie(response, tokens.access, services.settings, codec)
-    set_refresh_cookie(response, tokens.refresh, services.settings, codec)
+    set_session_cookies(response, tokens, services.settings, codec)
     return Envelope(data=session_data(view), message="Sesión renovada")
 
 
