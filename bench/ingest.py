@@ -28,7 +28,7 @@ from tests.support.services import REPO_ROOT  # noqa: E402
 from clockify_tracker.config import Settings  # noqa: E402
 from clockify_tracker.local.embedded import free_port  # noqa: E402
 
-CAPTURE = REPO_ROOT.parent / "shared" / "fixtures" / "clockify" / "timer_stopped_1.json"
+CAPTURE = REPO_ROOT / "tests" / "data" / "clockify" / "timer_stopped_1.json"
 CONCURRENCY = 32
 
 

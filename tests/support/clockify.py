@@ -14,7 +14,8 @@ from clockify_tracker.config import Settings
 from clockify_tracker.kit.db import Database
 from tests.support.services import REPO_ROOT
 
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "clockify"
+FIXTURES = REPO_ROOT / "tests" / "data" / "clockify"
+SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "clockify"
 TOKENS = {
     "start": "clockify_secret_token_start",
     "end": "clockify_secret_token_end",
@@ -87,4 +88,8 @@ async def deliver(
 
 
 def shared_fixtures() -> list[Path]:
-    return sorted(p for p in FIXTURES.glob("*.json") if not p.name.endswith(".request.json"))
+    """Every real body: the repository's copies, plus any newer ones in ../shared."""
+    found = {p.name: p for p in FIXTURES.glob("*.json")}
+    if SHARED_FIXTURES.is_dir():
+        found.update({p.name: p for p in SHARED_FIXTURES.glob("*.json") if p.name not in found})
+    return sorted(p for name, p in found.items() if not name.endswith(".request.json"))
