@@ -11,16 +11,31 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from clockify_tracker.kit.db import Database
-from clockify_tracker.models import Organization
+from clockify_tracker.models import (
+    BinnacleEntry,
+    ClockifySession,
+    ClockifyUser,
+    ClockifyWorkspace,
+    Organization,
+)
+from tests.support.clockify import deliver, entry
 from tests.support.factories import create_account, create_organization, login
+
+A_WORKSPACE = "6650ccccccccccccccccaaaa"
+A_ENTRY = "6650aaaaaaaaaaaaaaaaaaaa"
+A_DESCRIPTION = "Informe confidencial de Alfa"
 
 
 @dataclass(frozen=True)
 class Seed:
     a: Organization
     b: Organization
+    a_session_id: int
+    a_binnacle_id: int
+    a_external_id: str = A_ENTRY
 
     def values(self) -> dict[str, Any]:
         return {
@@ -28,7 +43,14 @@ class Seed:
             "a_slug": self.a.slug,
             "a_database": self.a.database_name,
             "a_id": self.a.id,
+            "a_session_id": self.a_session_id,
+            "a_binnacle_id": self.a_binnacle_id,
+            "a_external_id": self.a_external_id,
         }
+
+    def markers(self) -> tuple[str, ...]:
+        """Text that appears in A's data and nowhere in B's."""
+        return (self.a.name, self.a.slug, self.a.database_name, self.a_external_id, A_DESCRIPTION)
 
 
 # (name, method, path, json, query)
@@ -56,6 +78,58 @@ CASES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] 
         None,
     ),
     ("refresh stays in B", "POST", "/api/auth/refresh", None, None),
+    ("sessions: list", "GET", "/api-clockify/sessions/getAll", None, None),
+    ("sessions: by id", "GET", "/api-clockify/sessions/getById/{a_session_id}", None, None),
+    (
+        "sessions: search project",
+        "GET",
+        "/api-clockify/sessions/search/",
+        None,
+        {"projectName": "Kabisa"},
+    ),
+    (
+        "sessions: search entry",
+        "GET",
+        "/api-clockify/sessions/search/",
+        None,
+        {"external_sesion_id": "{a_external_id}"},
+    ),
+    (
+        "sessions: by user email",
+        "GET",
+        "/api-clockify/sessions/getByEmail/ana@example.com",
+        None,
+        None,
+    ),
+    (
+        "sessions: approve",
+        "POST",
+        "/api-clockify/sessions/approve",
+        {"aprobado": True},
+        {"externalSesionId": "{a_external_id}"},
+    ),
+    ("binnacle: list", "GET", "/api-clockify/session-binnacle/getAll/", None, None),
+    (
+        "binnacle: by id",
+        "GET",
+        "/api-clockify/session-binnacle/getById/{a_binnacle_id}",
+        None,
+        None,
+    ),
+    (
+        "binnacle: by session",
+        "GET",
+        "/api-clockify/session-binnacle/getByIdSession/{a_session_id}",
+        None,
+        None,
+    ),
+    (
+        "binnacle: search",
+        "GET",
+        "/api-clockify/session-binnacle/search/",
+        None,
+        {"external_sesion_id": "{a_external_id}"},
+    ),
 ]
 
 
@@ -68,12 +142,37 @@ def fill(value: Any, seed: Seed) -> Any:
 
 
 @pytest.fixture
-async def seed(db: Database) -> Seed:
+async def seed(db: Database, client: httpx.AsyncClient) -> Seed:
     a = await create_organization(db, "Alfa Industrias")
     b = await create_organization(db, "Beta Servicios")
     await create_account(db, "a@example.com", organization=a)
     await create_account(db, "b@example.com", organization=b)
-    return Seed(a, b)
+    async with db.unit_of_work() as session:
+        session.add(ClockifyWorkspace(id=A_WORKSPACE, organization_id=a.id, name="Alfa"))
+    await deliver(
+        client, db, "end", entry(A_ENTRY, workspace_id=A_WORKSPACE, description=A_DESCRIPTION)
+    )
+    await deliver(
+        client,
+        db,
+        "edit",
+        entry(
+            A_ENTRY,
+            workspace_id=A_WORKSPACE,
+            description=A_DESCRIPTION,
+            end="2026-11-02T19:00:00Z",
+            duration="PT4H",
+        ),
+    )
+    async with db.unit_of_work() as session:
+        user = await session.scalar(select(ClockifyUser))
+        assert user is not None
+        user.email = "ana@example.com"
+        a_session = await session.scalar(select(ClockifySession))
+        a_entry = await session.scalar(select(BinnacleEntry))
+    assert a_session is not None
+    assert a_entry is not None
+    return Seed(a, b, a_session.id, a_entry.id)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +195,7 @@ async def test_an_account_of_b_never_sees_or_reaches_a(
 
     assert response.status_code in {200, 403, 404}, response.text
     text = response.text
-    for marker in (seed.a.name, seed.a.slug, seed.a.database_name):
+    for marker in seed.markers():
         assert marker not in text, f"{name}: A's {marker!r} leaked to B"
     if response.status_code == 200:
         assert (await client.get("/api/auth/me")).json()["data"]["organizacionActiva"][
@@ -111,3 +210,11 @@ async def test_the_matrix_would_see_a_leak(
     assert (await login(client, email="a@example.com")).status_code == 200
     response = await client.get("/api/auth/me")
     assert seed.a.database_name in response.text
+    for path in (
+        "/api-clockify/sessions/getAll",
+        f"/api-clockify/sessions/getById/{seed.a_session_id}",
+        f"/api-clockify/session-binnacle/getById/{seed.a_binnacle_id}",
+    ):
+        own = await client.get(path)
+        assert own.status_code == 200, path
+        assert seed.a_external_id in own.text, path

@@ -164,6 +164,7 @@ def upgrade() -> None:
             "overtime_notified", sa.Boolean(), server_default=sa.text("false"), nullable=False
         ),
         sa.Column("updating_quantity", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("time_edits", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("needs_review", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("decision", sa.String(length=16), nullable=True),
         sa.Column("reviewed_quantity", sa.Integer(), nullable=True),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from clockify_tracker.auth.endpoints import router as auth_router
+from clockify_tracker.clockify.session_endpoints import binnacle as binnacle_router
+from clockify_tracker.clockify.session_endpoints import sessions as sessions_router
 from clockify_tracker.clockify.webhook_endpoints import webhook_routes
 from clockify_tracker.health.endpoints import router as health_router
 
@@ -15,3 +17,5 @@ hot_routes = [*webhook_routes]
 api_router = APIRouter()
 api_router.include_router(health_router)
 api_router.include_router(auth_router)
+api_router.include_router(sessions_router)
+api_router.include_router(binnacle_router)

@@ -89,7 +89,7 @@ def _zone(*candidates: str | None) -> str:
 def effective_status(row: ClockifySession) -> str:
     """Edits in review stay in review until a coordinator's decision covers all of them."""
     reviewed = row.reviewed_quantity if row.reviewed_quantity is not None else -1
-    if row.needs_review and (row.decision is None or reviewed < row.updating_quantity):
+    if row.needs_review and (row.decision is None or reviewed < row.time_edits):
         return IN_REVIEW
     return row.decision or APPROVED
 
@@ -126,10 +126,15 @@ def _apply_state(
     row.is_manual = state.is_manual
     row.overtime = state.overtime
     row.updating_quantity = state.updating_quantity
+    row.time_edits = state.time_edits
     row.needs_review = state.needs_review
     row.valid_start_at, row.valid_end_at = state.valid_start_at, state.valid_end_at
     row.valid_duration_seconds = state.valid_duration_seconds
     row.enabled, row.disabled_at = state.enabled, state.disabled_at
+    if row.decision == "APROBADO" and (row.reviewed_quantity or 0) >= state.time_edits:
+        # An approval covering every edit of the times made the current times the valid ones.
+        row.valid_start_at, row.valid_end_at = fields.start_at, fields.end_at
+        row.valid_duration_seconds = fields.duration_seconds
     row.status = effective_status(row)
 
 

@@ -1,9 +1,13 @@
-"""Every SQL statement of webhook ingestion: users, sessions, deliveries, binnacle, notices."""
+"""Every SQL statement of the Clockify part: deliveries, users, sessions, binnacle, notices."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
 import asyncpg
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,3 +131,129 @@ def add_binnacle_entry(session: AsyncSession, entry: BinnacleEntry) -> None:
 
 def add_notification(session: AsyncSession, notification: Notification) -> None:
     session.add(notification)
+
+
+# --- reads for the coordinators' API ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    email: str | None = None
+    user_id: int | None = None
+    external_id: str | None = None
+    project_name: str | None = None
+    task_name: str | None = None
+    description: str | None = None
+    status: str | None = None
+    on_date: date | None = None
+    from_date: date | None = None
+    to_date: date | None = None
+
+
+def _visible(column: Any, organization_ids: frozenset[int] | None) -> Any:
+    return true() if organization_ids is None else column.in_(organization_ids)
+
+
+def _session_conditions(filters: SessionFilters) -> list[Any]:
+    conditions: list[Any] = []
+    if filters.email is not None:
+        conditions.append(func.lower(ClockifyUser.email) == filters.email.lower())
+    if filters.user_id is not None:
+        conditions.append(ClockifySession.clockify_user_id == filters.user_id)
+    if filters.external_id is not None:
+        conditions.append(ClockifySession.external_id == filters.external_id)
+    for column, value in (
+        (ClockifySession.project_name, filters.project_name),
+        (ClockifySession.task_name, filters.task_name),
+        (ClockifySession.description, filters.description),
+    ):
+        if value is not None:
+            conditions.append(column.ilike(f"%{_escape_like(value)}%", escape="\\"))
+    if filters.status is not None:
+        conditions.append(func.upper(ClockifySession.status) == filters.status.upper())
+    if filters.on_date is not None:
+        conditions.append(ClockifySession.local_date == filters.on_date)
+    if filters.from_date is not None:
+        conditions.append(ClockifySession.local_date >= filters.from_date)
+    if filters.to_date is not None:
+        conditions.append(ClockifySession.local_date <= filters.to_date)
+    return conditions
+
+
+def _escape_like(text_value: str) -> str:
+    """The user's text matched literally inside LIKE: its %, _ and \\ mean themselves."""
+    return text_value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_sessions(
+    session: AsyncSession,
+    organization_ids: frozenset[int] | None,
+    filters: SessionFilters,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[ClockifySession, ClockifyUser]], int]:
+    """Newest first, and the total matching."""
+    where = [
+        _visible(ClockifySession.organization_id, organization_ids),
+        *_session_conditions(filters),
+    ]
+    base = (
+        select(ClockifySession, ClockifyUser)
+        .join(ClockifyUser, ClockifyUser.id == ClockifySession.clockify_user_id)
+        .where(*where)
+    )
+    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = await session.execute(
+        base.order_by(ClockifySession.start_at.desc(), ClockifySession.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(s, u) for s, u in rows.all()], int(total or 0)
+
+
+async def session_with_user(
+    session: AsyncSession, *, session_id: int | None = None, external_id: str | None = None
+) -> tuple[ClockifySession, ClockifyUser] | None:
+    condition = (
+        ClockifySession.id == session_id
+        if session_id is not None
+        else ClockifySession.external_id == external_id
+    )
+    row = (
+        await session.execute(
+            select(ClockifySession, ClockifyUser)
+            .join(ClockifyUser, ClockifyUser.id == ClockifySession.clockify_user_id)
+            .where(condition)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def list_binnacle(
+    session: AsyncSession,
+    organization_ids: frozenset[int] | None,
+    *,
+    session_id: int | None = None,
+    filters: SessionFilters | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[BinnacleEntry], int]:
+    base = (
+        select(BinnacleEntry)
+        .join(ClockifySession, ClockifySession.id == BinnacleEntry.session_id)
+        .join(ClockifyUser, ClockifyUser.id == ClockifySession.clockify_user_id)
+        .where(_visible(BinnacleEntry.organization_id, organization_ids))
+    )
+    if session_id is not None:
+        base = base.where(BinnacleEntry.session_id == session_id)
+    if filters is not None:
+        conditions = _session_conditions(filters)
+        base = base.where(*conditions)
+    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = await session.scalars(base.order_by(BinnacleEntry.id.desc()).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def get_binnacle_entry(session: AsyncSession, entry_id: int) -> BinnacleEntry | None:
+    return await session.get(BinnacleEntry, entry_id)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clockify_tracker.clockify.payload import format_duration
+from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser
 
 
 class WebhookAccepted(BaseModel):
@@ -13,3 +19,134 @@ class WebhookAccepted(BaseModel):
         examples=["accepted"],
     )
     deliveryId: int | None = Field(examples=[1024])  # noqa: N815 - wire name
+
+
+class SessionOut(BaseModel):
+    """A session as the API shows it: the seed's names, camelCase, with the audit fields."""
+
+    idSesion: int = Field(examples=[15])  # noqa: N815
+    externalSesionId: str = Field(examples=["6260fee78065a229df4561dd"])  # noqa: N815
+    external_sesion_id: str = Field(description="Legacy alias of externalSesionId (seed clients)")
+    description: str = Field(examples=["Planeación"])
+    idUser: int = Field(examples=[3])  # noqa: N815
+    externalUserId: str = Field(examples=["625cf4a6a7d9d34012f70de1"])  # noqa: N815
+    userName: str = Field(examples=["Ana Pérez"])  # noqa: N815
+    userEmail: str | None = Field(examples=["ana@example.com"])  # noqa: N815
+    idProject: str | None = Field(examples=["625d15dfbea8f62f6f3aa377"])  # noqa: N815
+    projectName: str | None = Field(examples=["Proyecto Interno"])  # noqa: N815
+    idWorkspace: str = Field(examples=["625cf4a6a7d9d34012f70de2"])  # noqa: N815
+    idTask: str | None = Field(examples=[None])  # noqa: N815
+    taskName: str | None = Field(examples=[None])  # noqa: N815
+    tags: list[dict[str, str | None]] = Field(examples=[[{"id": "68452a1b", "name": "new"}]])
+    billable: bool | None = None
+    startDate: datetime  # noqa: N815
+    endDate: datetime | None  # noqa: N815
+    duration: str | None = Field(description="ISO-8601", examples=["PT2H"])
+    timeZone: str = Field(examples=["America/Mexico_City"])  # noqa: N815
+    localDate: date = Field(description="The start's day in timeZone")  # noqa: N815
+    offsetStart: int | None  # noqa: N815
+    offsetEnd: int | None  # noqa: N815
+    currentlyRunning: bool  # noqa: N815
+    isManual: bool  # noqa: N815
+    overtime: bool
+    updatingQuantity: int = Field(examples=[1])  # noqa: N815
+    status: str | None = Field(examples=["EN OBSERVACION"])
+    observation: str | None = Field(examples=[None])
+    validStartDate: datetime | None  # noqa: N815
+    validEndDate: datetime | None  # noqa: N815
+    validDuration: str | None = Field(examples=["PT2H"])  # noqa: N815
+    enable: bool
+    disableTime: datetime | None  # noqa: N815
+    createdAt: datetime  # noqa: N815
+    updatedAt: datetime  # noqa: N815
+
+
+class ApproveRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"aprobado": True, "observacion": "Se ajustó correctamente el horario"}]
+        }
+    )
+
+    aprobado: bool = Field(description="true approves, false rejects")
+    observacion: str | None = Field(default=None, max_length=500, description="Coordinator's note")
+
+
+class BinnacleOut(BaseModel):
+    idSesionBinnacle: int = Field(examples=[42])  # noqa: N815
+    idSesion: int = Field(examples=[15])  # noqa: N815
+    externalSesionId: str = Field(examples=["6260fee78065a229df4561dd"])  # noqa: N815
+    external_sesion_id: str = Field(description="Legacy alias of externalSesionId")
+    event: str = Field(
+        examples=["edit"], description="start, end, edit, delete, manual, approval, ..."
+    )
+    source: str = Field(examples=["webhook"], description="webhook, api or monitor")
+    actor: str | None = Field(examples=["coordinacion@example.com"])
+    changes: list[dict[str, Any]] = Field(
+        examples=[
+            [
+                {
+                    "field": "end_at",
+                    "old": "2026-11-02T17:00:00+00:00",
+                    "new": "2026-11-02T17:20:00+00:00",
+                }
+            ]
+        ]
+    )
+    snapshot: dict[str, Any]
+    createdAt: datetime  # noqa: N815
+
+
+def session_out(row: ClockifySession, user: ClockifyUser) -> SessionOut:
+    return SessionOut(
+        idSesion=row.id,
+        externalSesionId=row.external_id,
+        external_sesion_id=row.external_id,
+        description=row.description,
+        idUser=user.id,
+        externalUserId=user.external_id,
+        userName=user.name,
+        userEmail=user.email,
+        idProject=row.project_id,
+        projectName=row.project_name,
+        idWorkspace=row.workspace_id,
+        idTask=row.task_id,
+        taskName=row.task_name,
+        tags=row.tags,
+        billable=row.billable,
+        startDate=row.start_at,
+        endDate=row.end_at,
+        duration=format_duration(row.duration_seconds),
+        timeZone=row.time_zone,
+        localDate=row.local_date,
+        offsetStart=row.offset_start,
+        offsetEnd=row.offset_end,
+        currentlyRunning=row.currently_running,
+        isManual=row.is_manual,
+        overtime=row.overtime,
+        updatingQuantity=row.updating_quantity,
+        status=row.status,
+        observation=row.observation,
+        validStartDate=row.valid_start_at,
+        validEndDate=row.valid_end_at,
+        validDuration=format_duration(row.valid_duration_seconds),
+        enable=row.enabled,
+        disableTime=row.disabled_at,
+        createdAt=row.created_at,
+        updatedAt=row.updated_at,
+    )
+
+
+def binnacle_out(entry: BinnacleEntry) -> BinnacleOut:
+    return BinnacleOut(
+        idSesionBinnacle=entry.id,
+        idSesion=entry.session_id,
+        externalSesionId=entry.external_id,
+        external_sesion_id=entry.external_id,
+        event=entry.event,
+        source=entry.source,
+        actor=entry.actor,
+        changes=entry.changes,
+        snapshot=entry.snapshot,
+        createdAt=entry.created_at,
+    )

@@ -23,5 +23,9 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
+    # Fetch server-set values (updated_at's onupdate) with RETURNING at flush, so reading them
+    # afterwards needs no lazy load (which async sessions cannot do implicitly).
+    __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": True}
+
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

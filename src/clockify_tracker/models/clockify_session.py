@@ -63,8 +63,10 @@ class ClockifySession(TimestampMixin, Base):
     overtime: Mapped[bool] = mapped_column(server_default=false())
     overtime_notified: Mapped[bool] = mapped_column(server_default=false())
     updating_quantity: Mapped[int] = mapped_column(server_default=text("0"))
+    # Edits of the times: the ones that can send a session to review.
+    time_edits: Mapped[int] = mapped_column(server_default=text("0"))
     needs_review: Mapped[bool] = mapped_column(server_default=false())
-    # A coordinator's decision covers the edits counted up to reviewed_quantity.
+    # A coordinator's decision covers the edits of the times counted up to reviewed_quantity.
     decision: Mapped[str | None] = mapped_column(String(16))
     reviewed_quantity: Mapped[int | None]
     observation: Mapped[str | None] = mapped_column(String(500))

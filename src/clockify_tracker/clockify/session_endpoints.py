@@ -1,0 +1,231 @@
+"""/api-clockify/sessions and /api-clockify/session-binnacle: the seed's routes for coordinators.
+
+Auth: the service token, or a logged-in account with a role in the session's organization.
+Lists are arrays, newest first, paged by `limit`/`offset`, with the total in `X-Total-Count`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from clockify_tracker.clockify import session_service
+from clockify_tracker.clockify.dependencies import Scope
+from clockify_tracker.clockify.repository import SessionFilters
+from clockify_tracker.clockify.schemas import (
+    ApproveRequest,
+    BinnacleOut,
+    SessionOut,
+    binnacle_out,
+    session_out,
+)
+from clockify_tracker.exceptions import UnprocessableError
+from clockify_tracker.kit.pagination import PageParams
+from clockify_tracker.kit.routing import both_slashes
+from clockify_tracker.kit.web import DbSession
+
+sessions = APIRouter(prefix="/api-clockify/sessions", tags=["sessions"])
+binnacle = APIRouter(prefix="/api-clockify/session-binnacle", tags=["binnacle"])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such id, or it belongs to another organization"}
+}
+Text = Annotated[str | None, Query(max_length=200)]
+Day = Annotated[str | None, Query(description="YYYY-MM-DD, a local day", examples=["2025-07-15"])]
+
+
+def _filters(
+    *,
+    email: str | None = None,
+    user_id: int | None = None,
+    external_id: str | None = None,
+    project_name: str | None = None,
+    task_name: str | None = None,
+    description: str | None = None,
+    status: str | None = None,
+    start_date: str | None = None,
+    from_date: str | None = None,
+    to_date: str | None = None,
+) -> SessionFilters:
+    filters = SessionFilters(
+        email=email,
+        user_id=user_id,
+        external_id=external_id,
+        project_name=project_name,
+        task_name=task_name,
+        description=description,
+        status=status,
+        on_date=session_service.parse_day(start_date, "startDate"),
+        from_date=session_service.parse_day(from_date, "fromDate"),
+        to_date=session_service.parse_day(to_date, "toDate"),
+    )
+    if filters == SessionFilters():
+        raise UnprocessableError("Indica al menos un filtro de búsqueda", field="query")
+    return filters
+
+
+@both_slashes(sessions, "GET", "/getAll", summary="All sessions", response_model=list[SessionOut])
+async def get_all_sessions(
+    scope: Scope, session: DbSession, page: PageParams, response: Response
+) -> list[SessionOut]:
+    """Every session you may see (deleted ones too, with `enable: false`), newest first."""
+    rows, total = await session_service.list_sessions(session, scope, SessionFilters(), page)
+    page.report(response, total)
+    return [session_out(row, user) for row, user in rows]
+
+
+@both_slashes(
+    sessions, "GET", "/getById/{session_id}", summary="One session by its id",
+    response_model=SessionOut, responses=_NOT_FOUND,
+)  # fmt: skip
+async def get_session_by_id(session_id: int, scope: Scope, session: DbSession) -> SessionOut:
+    """The session with this internal id (`idSesion`)."""
+    return session_out(*await session_service.get_session(session, scope, session_id))
+
+
+@both_slashes(
+    sessions, "GET", "/getByEmail/{email}", summary="A user's sessions, by the user's email",
+    response_model=list[SessionOut],
+)  # fmt: skip
+async def get_sessions_by_email(
+    email: str, scope: Scope, session: DbSession, page: PageParams, response: Response
+) -> list[SessionOut]:
+    """Sessions of the user with this email (any letter case); empty when none."""
+    rows, total = await session_service.list_sessions(
+        session, scope, SessionFilters(email=email), page
+    )
+    page.report(response, total)
+    return [session_out(row, user) for row, user in rows]
+
+
+@both_slashes(
+    sessions, "GET", "/getByUser/{idUser}", summary="A user's sessions, by the user's id",
+    response_model=list[SessionOut],
+)  # fmt: skip
+async def get_sessions_by_user(
+    idUser: int,  # noqa: N803 - the seed's path name
+    scope: Scope,
+    session: DbSession,
+    page: PageParams,
+    response: Response,
+) -> list[SessionOut]:
+    """Sessions of the user with this internal id (`idUser`); empty when none."""
+    rows, total = await session_service.list_sessions(
+        session, scope, SessionFilters(user_id=idUser), page
+    )
+    page.report(response, total)
+    return [session_out(row, user) for row, user in rows]
+
+
+@both_slashes(
+    sessions, "GET", "/search/", summary="Search sessions (filters combine with AND)",
+    response_model=list[SessionOut],
+)  # fmt: skip
+async def search_sessions(
+    scope: Scope,
+    session: DbSession,
+    page: PageParams,
+    response: Response,
+    email: Text = None,
+    idUser: int | None = None,  # noqa: N803
+    external_sesion_id: Text = None,
+    projectName: Text = None,  # noqa: N803
+    taskName: Text = None,  # noqa: N803
+    description: Text = None,
+    status: Annotated[str | None, Query(examples=["EN OBSERVACION"])] = None,
+    startDate: Day = None,  # noqa: N803
+    fromDate: Day = None,  # noqa: N803
+    toDate: Day = None,  # noqa: N803
+) -> list[SessionOut]:
+    """Text filters are case-insensitive (`projectName`, `taskName`, `description` match a
+    part); dates are local days in each session's zone. No match: an empty list."""
+    filters = _filters(
+        email=email, user_id=idUser, external_id=external_sesion_id, project_name=projectName,
+        task_name=taskName, description=description, status=status, start_date=startDate,
+        from_date=fromDate, to_date=toDate,
+    )  # fmt: skip
+    rows, total = await session_service.list_sessions(session, scope, filters, page)
+    page.report(response, total)
+    return [session_out(row, user) for row, user in rows]
+
+
+@both_slashes(
+    sessions, "POST", "/approve", summary="Approve or reject a session in review",
+    response_model=SessionOut,
+    responses={**_NOT_FOUND, 409: {"description": "The session is not EN OBSERVACION"}},
+)  # fmt: skip
+async def approve_session(
+    body: ApproveRequest,
+    scope: Scope,
+    session: DbSession,
+    externalSesionId: Annotated[  # noqa: N803 - the seed's query name
+        str, Query(min_length=1, max_length=64, examples=["6260fee78065a229df4561dd"])
+    ],
+) -> SessionOut:
+    """Approving makes the current times the valid ones; rejecting keeps the last accepted
+    ones. Recorded in the binnacle; the user and the coordinators are notified."""
+    row, user = await session_service.decide(
+        session, scope, externalSesionId, approve=body.aprobado, observation=body.observacion
+    )
+    return session_out(row, user)
+
+
+@both_slashes(
+    binnacle, "GET", "/getAll/", summary="All binnacle entries", response_model=list[BinnacleOut]
+)
+async def get_all_binnacle(
+    scope: Scope, session: DbSession, page: PageParams, response: Response
+) -> list[BinnacleOut]:
+    """Every audit entry you may see, newest first."""
+    entries, total = await session_service.list_binnacle(session, scope, page)
+    page.report(response, total)
+    return [binnacle_out(entry) for entry in entries]
+
+
+@both_slashes(
+    binnacle, "GET", "/getById/{entry_id}", summary="One binnacle entry",
+    response_model=BinnacleOut, responses=_NOT_FOUND,
+)  # fmt: skip
+async def get_binnacle_by_id(entry_id: int, scope: Scope, session: DbSession) -> BinnacleOut:
+    """The audit entry with this id: event, source, who, what changed, and a snapshot."""
+    return binnacle_out(await session_service.get_binnacle_entry(session, scope, entry_id))
+
+
+@both_slashes(
+    binnacle, "GET", "/getByIdSession/{session_id}", summary="A session's binnacle",
+    response_model=list[BinnacleOut], responses=_NOT_FOUND,
+)  # fmt: skip
+async def get_binnacle_by_session(
+    session_id: int, scope: Scope, session: DbSession, page: PageParams, response: Response
+) -> list[BinnacleOut]:
+    """Every change to one session, newest first: why it is in review, who approved it."""
+    entries, total = await session_service.list_binnacle(
+        session, scope, page, session_id=session_id
+    )
+    page.report(response, total)
+    return [binnacle_out(entry) for entry in entries]
+
+
+@both_slashes(
+    binnacle, "GET", "/search/", summary="Search the binnacle (filters combine with AND)",
+    response_model=list[BinnacleOut],
+)  # fmt: skip
+async def search_binnacle(
+    scope: Scope,
+    session: DbSession,
+    page: PageParams,
+    response: Response,
+    email: Text = None,
+    external_sesion_id: Text = None,
+    projectName: Text = None,  # noqa: N803
+    startDate: Day = None,  # noqa: N803
+) -> list[BinnacleOut]:
+    """By the user's email, the Clockify entry id, the project (part, any case) or the
+    session's local day. No match: an empty list."""
+    filters = _filters(
+        email=email, external_id=external_sesion_id, project_name=projectName,
+        start_date=startDate,
+    )  # fmt: skip
+    entries, total = await session_service.list_binnacle(session, scope, page, filters=filters)
+    page.report(response, total)
+    return [binnacle_out(entry) for entry in entries]
