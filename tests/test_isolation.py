@@ -27,6 +27,7 @@ from tests.support.factories import create_account, create_organization, login
 A_WORKSPACE = "6650ccccccccccccccccaaaa"
 A_ENTRY = "6650aaaaaaaaaaaaaaaaaaaa"
 A_DESCRIPTION = "Informe confidencial de Alfa"
+A_USER = "6650bb00bb00bb00bb00bb01"  # the Clockify user of entry()
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,19 @@ class Seed:
             "a_session_id": self.a_session_id,
             "a_binnacle_id": self.a_binnacle_id,
             "a_external_id": self.a_external_id,
+            "a_user": A_USER,
         }
 
     def markers(self) -> tuple[str, ...]:
         """Text that appears in A's data and nowhere in B's."""
-        return (self.a.name, self.a.slug, self.a.database_name, self.a_external_id, A_DESCRIPTION)
+        return (
+            self.a.name,
+            self.a.slug,
+            self.a.database_name,
+            self.a_external_id,
+            A_DESCRIPTION,
+            A_USER,
+        )
 
 
 # (name, method, path, json, query)
@@ -130,6 +139,12 @@ CASES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] 
         None,
         {"external_sesion_id": "{a_external_id}"},
     ),
+    ("users: list", "GET", "/api-clockify/users/getAll/", None, None),
+    ("users: by Clockify id", "GET", "/api-clockify/users/getByExternalId/{a_user}", None, None),
+    ("users: by email", "GET", "/api-clockify/users/getByEmail/ana@example.com", None, None),
+    ("users: search day", "GET", "/api-clockify/users/search/", None, {"startDate": "2026-11-02"}),
+    ("users: update", "PUT", "/api-clockify/users/update/{a_user}", {"name": "Robado"}, None),
+    ("users: disable", "DELETE", "/api-clockify/users/deleteByExternalId/{a_user}", None, None),
 ]
 
 

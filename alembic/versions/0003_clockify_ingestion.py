@@ -127,6 +127,13 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_error_log_organization_id"), "error_log", ["organization_id"], unique=False
     )
+    op.create_index(
+        "uq_clockify_user_email",
+        "clockify_user",
+        ["organization_id", sa.literal_column("lower(email)")],
+        unique=True,
+        postgresql_where=sa.text("email IS NOT NULL"),
+    )
     op.create_table(
         "clockify_session",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -329,6 +336,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("uq_clockify_user_email", table_name="clockify_user")
     op.execute("DROP TRIGGER binnacle_entry_append_only ON binnacle_entry")
     op.execute("DROP FUNCTION binnacle_entry_append_only()")
     op.drop_index(op.f("ix_notification_session_id"), table_name="notification")

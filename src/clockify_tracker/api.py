@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from clockify_tracker.auth.endpoints import router as auth_router
 from clockify_tracker.clockify.session_endpoints import binnacle as binnacle_router
 from clockify_tracker.clockify.session_endpoints import sessions as sessions_router
+from clockify_tracker.clockify.user_endpoints import users as users_router
 from clockify_tracker.clockify.webhook_endpoints import webhook_routes
 from clockify_tracker.health.endpoints import router as health_router
 
@@ -19,3 +20,4 @@ api_router.include_router(health_router)
 api_router.include_router(auth_router)
 api_router.include_router(sessions_router)
 api_router.include_router(binnacle_router)
+api_router.include_router(users_router)

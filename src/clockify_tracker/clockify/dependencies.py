@@ -25,6 +25,9 @@ class ClockifyScope:
     actor: str
     readable: frozenset[int] | None
     writable: frozenset[int] | None
+    # Where new objects go when the request names no organization (None: the service token,
+    # which uses DEFAULT_ORGANIZATION).
+    home_organization_id: int | None = None
 
     def check_read(self, organization_id: int) -> None:
         """404, not 403: another organization's objects do not exist for this caller."""
@@ -41,12 +44,13 @@ async def clockify_scope(principal: CurrentPrincipal, session: DbSession) -> Clo
     if isinstance(principal, ServicePrincipal):
         return ClockifyScope("token:SECRET_TOKEN", None, None)
     account = await load_account(session, principal)
+    home = principal.active_organization_id or account.active_organization_id
     if account.is_superadmin:
-        return ClockifyScope(account.email, None, None)
+        return ClockifyScope(account.email, None, None, home)
     memberships = await organization_repository.list_memberships(session, account.id)
     readable = frozenset(organization.id for organization, _ in memberships)
     writable = frozenset(o.id for o, role in memberships if Role(role) in _WRITERS)
-    return ClockifyScope(account.email, readable, writable)
+    return ClockifyScope(account.email, readable, writable, home)
 
 
 Scope = Annotated[ClockifyScope, Depends(clockify_scope)]

@@ -257,3 +257,63 @@ async def list_binnacle(
 
 async def get_binnacle_entry(session: AsyncSession, entry_id: int) -> BinnacleEntry | None:
     return await session.get(BinnacleEntry, entry_id)
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+async def list_users(
+    session: AsyncSession,
+    organization_ids: frozenset[int] | None,
+    *,
+    from_date: date | None = None,
+    to_date: date | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[ClockifyUser], int]:
+    """Users, newest first; with dates, only those with a session on those local days."""
+    query = select(ClockifyUser).where(_visible(ClockifyUser.organization_id, organization_ids))
+    if from_date is not None or to_date is not None:
+        days = select(ClockifySession.clockify_user_id).where(
+            ClockifySession.enabled.is_(True),
+            *([ClockifySession.local_date >= from_date] if from_date else []),
+            *([ClockifySession.local_date <= to_date] if to_date else []),
+        )
+        query = query.where(ClockifyUser.id.in_(days))
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(ClockifyUser.id.desc()).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def user_by_external_id(session: AsyncSession, external_id: str) -> ClockifyUser | None:
+    return await session.scalar(select(ClockifyUser).where(ClockifyUser.external_id == external_id))
+
+
+async def users_by_email(
+    session: AsyncSession, organization_ids: frozenset[int] | None, email: str
+) -> list[ClockifyUser]:
+    rows = await session.scalars(
+        select(ClockifyUser)
+        .where(
+            _visible(ClockifyUser.organization_id, organization_ids),
+            func.lower(ClockifyUser.email) == email.strip().lower(),
+        )
+        .order_by(ClockifyUser.id)
+    )
+    return list(rows)
+
+
+async def email_taken(
+    session: AsyncSession, organization_id: int, email: str, except_user_id: int | None = None
+) -> bool:
+    query = select(ClockifyUser.id).where(
+        ClockifyUser.organization_id == organization_id,
+        func.lower(ClockifyUser.email) == email.strip().lower(),
+    )
+    if except_user_id is not None:
+        query = query.where(ClockifyUser.id != except_user_id)
+    return await session.scalar(query.limit(1)) is not None
+
+
+def add_user(session: AsyncSession, user: ClockifyUser) -> None:
+    session.add(user)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from clockify_tracker.clockify.payload import format_duration
 from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser
@@ -95,6 +96,97 @@ class BinnacleOut(BaseModel):
     )
     snapshot: dict[str, Any]
     createdAt: datetime  # noqa: N815
+
+
+class UserOut(BaseModel):
+    """The seed's user object (`id`, `ExternalUserId`, ...) plus the newer fields."""
+
+    id: int = Field(examples=[3])
+    idUser: int = Field(examples=[3])  # noqa: N815
+    ExternalUserId: str = Field(examples=["625cf4a6a7d9d34012f70de1"])
+    externalUserId: str = Field(examples=["625cf4a6a7d9d34012f70de1"])  # noqa: N815
+    name: str = Field(examples=["Ana Pérez"])
+    email: str | None = Field(examples=["ana@example.com"])
+    hoursPerMonth: int | None = Field(examples=[160])  # noqa: N815
+    enable: bool
+    disabledTime: datetime | None  # noqa: N815
+    notify: bool
+    timeZone: str | None = Field(examples=["America/Mexico_City"])  # noqa: N815
+    clockifyStatus: str | None = Field(examples=["ACTIVE"])  # noqa: N815
+    createdAt: datetime  # noqa: N815
+    updatedAt: datetime  # noqa: N815
+
+
+def _zone(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "Nuevo Usuario", "email": "nuevo@example.com", "externalUserId": "U999",
+                 "hoursPerMonth": 160, "enable": True}
+            ]
+        }
+    )  # fmt: skip
+
+    ExternalUserId: str = Field(
+        min_length=1,
+        max_length=64,
+        validation_alias=AliasChoices("ExternalUserId", "externalUserId"),
+    )
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr | None = None
+    hoursPerMonth: int | None = Field(default=None, ge=0, le=744)  # noqa: N815
+    enable: bool | None = None
+    notify: bool | None = None
+    timeZone: str | None = None  # noqa: N815
+
+    _check_zone = field_validator("timeZone")(lambda cls, v: _zone(v))
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "Usuario Actualizado", "email": "actualizado@example.com", "enable": False}
+            ]
+        }
+    )
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: EmailStr | None = None
+    hoursPerMonth: int | None = Field(default=None, ge=0, le=744)  # noqa: N815
+    enable: bool | None = None
+    notify: bool | None = None
+    timeZone: str | None = None  # noqa: N815
+
+    _check_zone = field_validator("timeZone")(lambda cls, v: _zone(v))
+
+
+def user_out(user: ClockifyUser) -> UserOut:
+    return UserOut(
+        id=user.id,
+        idUser=user.id,
+        ExternalUserId=user.external_id,
+        externalUserId=user.external_id,
+        name=user.name,
+        email=user.email,
+        hoursPerMonth=user.hours_per_month,
+        enable=user.enabled,
+        disabledTime=user.disabled_at,
+        notify=user.notify,
+        timeZone=user.time_zone,
+        clockifyStatus=user.clockify_status,
+        createdAt=user.created_at,
+        updatedAt=user.updated_at,
+    )
 
 
 def session_out(row: ClockifySession, user: ClockifyUser) -> SessionOut:

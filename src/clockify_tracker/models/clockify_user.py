@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, String, true
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, func, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clockify_tracker.models.base import Base, TimestampMixin
@@ -27,3 +27,13 @@ class ClockifyUser(TimestampMixin, Base):
     notify: Mapped[bool] = mapped_column(server_default=true())
     hours_per_month: Mapped[int | None]
     time_zone: Mapped[str | None] = mapped_column(String(64))
+
+
+# One email per person within an organization (case-insensitive); many users have none.
+Index(
+    "uq_clockify_user_email",
+    ClockifyUser.organization_id,
+    func.lower(ClockifyUser.email),
+    unique=True,
+    postgresql_where=text("email IS NOT NULL"),
+)
