@@ -145,6 +145,21 @@ CASES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] 
     ("users: search day", "GET", "/api-clockify/users/search/", None, {"startDate": "2026-11-02"}),
     ("users: update", "PUT", "/api-clockify/users/update/{a_user}", {"name": "Robado"}, None),
     ("users: disable", "DELETE", "/api-clockify/users/deleteByExternalId/{a_user}", None, None),
+    (
+        "sessions: update",
+        "PUT",
+        "/api-clockify/sessions/update/{a_session_id}",
+        {"description": "x"},
+        None,
+    ),
+    ("sessions: delete", "DELETE", "/api-clockify/sessions/delete/{a_session_id}", None, None),
+    (
+        "binnacle: note",
+        "POST",
+        "/api-clockify/session-binnacle/create/",
+        {"idSesion": "{a_session_id}", "description": "x"},
+        None,
+    ),
 ]
 
 

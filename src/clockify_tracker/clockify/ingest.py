@@ -75,7 +75,8 @@ def rules_from(settings: Settings) -> Rules:
     )
 
 
-def _zone(*candidates: str | None) -> str:
+def resolve_zone(*candidates: str | None) -> str:
+    """The first valid IANA zone among the candidates, else UTC."""
     for name in candidates:
         if name:
             try:
@@ -109,7 +110,7 @@ def _apply_state(
     row: ClockifySession, state: SessionState, user: ClockifyUser, settings: Settings
 ) -> None:
     fields = state.fields
-    zone = _zone(fields.time_zone, user.time_zone, settings.app_timezone)
+    zone = resolve_zone(fields.time_zone, user.time_zone, settings.app_timezone)
     row.clockify_user_id = user.id
     row.description = fields.description
     row.project_id, row.project_name = fields.project_id, fields.project_name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -317,3 +318,42 @@ async def email_taken(
 
 def add_user(session: AsyncSession, user: ClockifyUser) -> None:
     session.add(user)
+
+
+async def user_by_id(session: AsyncSession, user_id: int) -> ClockifyUser | None:
+    return await session.get(ClockifyUser, user_id)
+
+
+async def record_api_delete(session: AsyncSession, entry_id: str) -> None:
+    """A delete made through the API, added to the entry's delivery history (already applied)
+    so replaying its webhooks keeps it deleted. Nothing to add when no webhook came yet."""
+    latest = await session.scalar(
+        select(ClockifyEvent)
+        .where(ClockifyEvent.entry_id == entry_id)
+        .order_by(ClockifyEvent.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return
+    session.add(
+        ClockifyEvent(
+            organization_id=latest.organization_id,
+            entry_id=entry_id,
+            workspace_id=latest.workspace_id,
+            event="delete",
+            rank=4,
+            body_hash=f"api-delete:{uuid.uuid4().hex}",
+            body=latest.body,
+            processed_at=func.now(),
+            outcome="updated",
+        )
+    )
+
+
+async def latest_binnacle_entry(session: AsyncSession, session_id: int) -> BinnacleEntry | None:
+    return await session.scalar(
+        select(BinnacleEntry)
+        .where(BinnacleEntry.session_id == session_id)
+        .order_by(BinnacleEntry.id.desc())
+        .limit(1)
+    )

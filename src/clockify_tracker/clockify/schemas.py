@@ -6,9 +6,17 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+)
 
-from clockify_tracker.clockify.payload import format_duration
+from clockify_tracker.clockify.payload import format_duration, parse_duration
 from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser
 
 
@@ -242,3 +250,86 @@ def binnacle_out(entry: BinnacleEntry) -> BinnacleOut:
         snapshot=entry.snapshot,
         createdAt=entry.created_at,
     )
+
+
+class SessionCreate(BaseModel):
+    """The seed README's create body, names as documented."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "external_sesion_id": "abc123", "description": "Tarea manual", "idUser": 42,
+                    "idProject": "proj789", "projectName": "Proyecto Interno",
+                    "idWorkspace": "ws001",
+                    "workspaceName": "ActionTracker", "idTask": "task001", "taskName": "Planeación",
+                    "startDate": "2025-07-15T08:00:00Z", "endDate": "2025-07-15T10:00:00Z",
+                    "duration": "PT2H", "timeZone": "America/Bogota", "offsetStart": -18000,
+                    "offsetEnd": -18000, "currentlyRunning": False,
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    external_sesion_id: str = Field(min_length=1, max_length=64)
+    description: str = Field(default="", max_length=3000)
+    idUser: int = Field(description="Internal user id (`id` of /users)")  # noqa: N815
+    idProject: str | None = Field(default=None, max_length=64)  # noqa: N815
+    projectName: str | None = Field(default=None, max_length=500)  # noqa: N815
+    idWorkspace: str | None = Field(default=None, max_length=64)  # noqa: N815
+    workspaceName: str | None = Field(default=None, description="Accepted and ignored")  # noqa: N815
+    idTask: str | None = Field(default=None, max_length=64)  # noqa: N815
+    taskName: str | None = Field(default=None, max_length=500)  # noqa: N815
+    startDate: AwareDatetime  # noqa: N815
+    endDate: AwareDatetime | None = None  # noqa: N815
+    duration: str | None = Field(default=None, description="ISO-8601, e.g. PT2H")
+    timeZone: str | None = None  # noqa: N815
+    offsetStart: int | None = Field(default=None, ge=-86400, le=86400)  # noqa: N815
+    offsetEnd: int | None = Field(default=None, ge=-86400, le=86400)  # noqa: N815
+    currentlyRunning: bool | None = None  # noqa: N815
+
+    _check_zone = field_validator("timeZone")(lambda cls, v: _zone(v))
+    _check_duration = field_validator("duration")(lambda cls, v: _iso(v))
+
+
+class SessionUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"description": "Tarea corregida", "endDate": "2025-07-15T11:00:00Z"}]
+        }
+    )
+
+    description: str | None = Field(default=None, max_length=3000)
+    idProject: str | None = Field(default=None, max_length=64)  # noqa: N815
+    projectName: str | None = Field(default=None, max_length=500)  # noqa: N815
+    idTask: str | None = Field(default=None, max_length=64)  # noqa: N815
+    taskName: str | None = Field(default=None, max_length=500)  # noqa: N815
+    startDate: AwareDatetime | None = None  # noqa: N815
+    endDate: AwareDatetime | None = None  # noqa: N815
+    duration: str | None = None
+    timeZone: str | None = None  # noqa: N815
+
+    _check_zone = field_validator("timeZone")(lambda cls, v: _zone(v))
+    _check_duration = field_validator("duration")(lambda cls, v: _iso(v))
+
+
+class BinnacleNote(BaseModel):
+    """A coordinator's note on a session's record (the binnacle stays append-only)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"idSesion": 24, "description": "Cambio manual"}]}
+    )
+
+    idSesion: int  # noqa: N815
+    description: str = Field(min_length=1, max_length=2000)
+
+
+class Message(BaseModel):
+    message: str = Field(examples=["Sesión eliminada"])
+    id: int | None = None
+
+
+def _iso(value: str | None) -> str | None:
+    if value is not None:
+        parse_duration(value)
+    return value

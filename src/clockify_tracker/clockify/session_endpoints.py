@@ -14,15 +14,18 @@ from clockify_tracker.clockify.dependencies import Scope
 from clockify_tracker.clockify.repository import SessionFilters
 from clockify_tracker.clockify.schemas import (
     ApproveRequest,
+    BinnacleNote,
     BinnacleOut,
+    SessionCreate,
     SessionOut,
+    SessionUpdate,
     binnacle_out,
     session_out,
 )
 from clockify_tracker.exceptions import UnprocessableError
 from clockify_tracker.kit.pagination import PageParams
 from clockify_tracker.kit.routing import both_slashes
-from clockify_tracker.kit.web import DbSession
+from clockify_tracker.kit.web import DbSession, Services
 
 sessions = APIRouter(prefix="/api-clockify/sessions", tags=["sessions"])
 binnacle = APIRouter(prefix="/api-clockify/session-binnacle", tags=["binnacle"])
@@ -229,3 +232,59 @@ async def search_binnacle(
     entries, total = await session_service.list_binnacle(session, scope, page, filters=filters)
     page.report(response, total)
     return [binnacle_out(entry) for entry in entries]
+
+
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_NOT_FOUND,
+    403: {"description": "Your role in that organization is read-only"},
+}
+
+
+@both_slashes(
+    sessions, "POST", "/create", summary="Create a session by hand", response_model=SessionOut,
+    status_code=201,
+    responses={**_WRITE_ERRORS, 409: {"description": "external_sesion_id already exists"}},
+)  # fmt: skip
+async def create_session(
+    body: SessionCreate, scope: Scope, session: DbSession, services: Services
+) -> SessionOut:
+    """Entered by a coordinator: its times are accepted as the valid ones; recorded in the
+    binnacle with you as the author."""
+    row, user = await session_service.create_session(session, scope, services.settings, body)
+    return session_out(row, user)
+
+
+@both_slashes(
+    sessions, "PUT", "/update/{session_id}", summary="Correct a session",
+    response_model=SessionOut, responses=_WRITE_ERRORS,
+)  # fmt: skip
+async def update_session(
+    session_id: int, body: SessionUpdate, scope: Scope, session: DbSession, services: Services
+) -> SessionOut:
+    """Only the fields sent change; corrected times become the valid ones. Counted as an
+    edit and recorded in the binnacle. A later edit in Clockify supersedes it."""
+    row, user = await session_service.update_session(
+        session, scope, services.settings, session_id, body
+    )
+    return session_out(row, user)
+
+
+@both_slashes(
+    sessions, "DELETE", "/delete/{session_id}", summary="Delete a session (soft)",
+    response_model=SessionOut,
+    responses={**_WRITE_ERRORS, 409: {"description": "Already deleted"}},
+)  # fmt: skip
+async def delete_session(session_id: int, scope: Scope, session: DbSession) -> SessionOut:
+    """Disabled with the time, never removed; later webhooks do not bring it back."""
+    row, user = await session_service.delete_session(session, scope, session_id)
+    return session_out(row, user)
+
+
+@both_slashes(
+    binnacle, "POST", "/create/", summary="Add a note to a session's binnacle",
+    response_model=BinnacleOut, status_code=201, responses=_WRITE_ERRORS,
+)  # fmt: skip
+async def add_binnacle_note(body: BinnacleNote, scope: Scope, session: DbSession) -> BinnacleOut:
+    """A coordinator's note, appended with you as the author; entries are never changed."""
+    entry = await session_service.add_note(session, scope, body.idSesion, body.description)
+    return binnacle_out(entry)
