@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from clockify_tracker.auth.endpoints import router as auth_router
+from clockify_tracker.clockify.error_log_endpoints import errors as error_log_router
 from clockify_tracker.clockify.session_endpoints import binnacle as binnacle_router
 from clockify_tracker.clockify.session_endpoints import sessions as sessions_router
 from clockify_tracker.clockify.user_endpoints import users as users_router
@@ -21,3 +22,4 @@ api_router.include_router(auth_router)
 api_router.include_router(sessions_router)
 api_router.include_router(binnacle_router)
 api_router.include_router(users_router)
+api_router.include_router(error_log_router)

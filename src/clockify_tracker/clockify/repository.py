@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -17,6 +17,7 @@ from clockify_tracker.models import (
     ClockifyEvent,
     ClockifySession,
     ClockifyUser,
+    ErrorLog,
     Notification,
 )
 
@@ -356,4 +357,47 @@ async def latest_binnacle_entry(session: AsyncSession, session_id: int) -> Binna
         .where(BinnacleEntry.session_id == session_id)
         .order_by(BinnacleEntry.id.desc())
         .limit(1)
+    )
+
+
+# --- error log -------------------------------------------------------------------------------
+
+
+def _errors_visible(organization_ids: frozenset[int] | None) -> Any:
+    """Rows of no organization (a refused webhook) are for the service token and superadmins."""
+    if organization_ids is None:
+        return true()
+    return ErrorLog.organization_id.in_(organization_ids)
+
+
+async def list_errors(
+    session: AsyncSession,
+    organization_ids: frozenset[int] | None,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    endpoint: str | None,
+    status_code: int | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[ErrorLog], int]:
+    query = select(ErrorLog).where(_errors_visible(organization_ids))
+    if since is not None:
+        query = query.where(ErrorLog.created_at >= since)
+    if until is not None:
+        query = query.where(ErrorLog.created_at < until)
+    if endpoint is not None:
+        query = query.where(ErrorLog.endpoint.ilike(f"%{_escape_like(endpoint)}%", escape="\\"))
+    if status_code is not None:
+        query = query.where(ErrorLog.status_code == status_code)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(ErrorLog.id.desc()).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def get_error(
+    session: AsyncSession, organization_ids: frozenset[int] | None, error_id: int
+) -> ErrorLog | None:
+    return await session.scalar(
+        select(ErrorLog).where(ErrorLog.id == error_id, _errors_visible(organization_ids))
     )
