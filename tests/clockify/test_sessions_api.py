@@ -290,3 +290,20 @@ async def test_without_credentials_everything_is_401(
     for path in ("/api-clockify/sessions/getAll", "/api-clockify/session-binnacle/getAll/"):
         assert (await client.get(path)).status_code == 401
         assert (await client.get(path, headers={"Authorization": "wrong"})).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api-clockify/sessions/getById/570272936048520593408", {}),
+        ("/api-clockify/sessions/getAll", {"offset": "77920058991205247391201492992"}),
+        ("/api-clockify/sessions/search/", {"projectName": "a\x00b"}),
+        ("/api-clockify/users/getByEmail/a%00b@example.com", {}),
+    ],
+)
+async def test_values_postgresql_would_refuse_are_422_not_500(
+    client: httpx.AsyncClient, world: World, path: str, params: dict[str, str]
+) -> None:
+    """Found by the schema fuzz run: beyond-bigint integers and NUL characters."""
+    response = await client.get(path, params=params, headers=SERVICE)
+    assert response.status_code == 422, response.text

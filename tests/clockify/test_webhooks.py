@@ -497,3 +497,16 @@ async def test_local_day_follows_the_users_zone_when_the_entry_has_none(
     await deliver(client, db, "edit", {**late_evening, "description": "otra"})
     row = await one_session(db, late_evening["id"])
     assert (row.time_zone, row.local_date) == ("Europe/Madrid", date(2026, 11, 3))
+
+
+async def test_a_nul_character_in_a_webhook_body_is_422(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    body = json.dumps(entry(description="a\u0000b")).encode()
+    response = await send(client, "end", body)
+    assert response.status_code == 422
+    assert await count(db, ClockifyEvent) == 0
+    async with db.unit_of_work() as session:
+        logged = await session.scalar(select(ErrorLog))
+    assert logged is not None
+    assert logged.raw_body is not None

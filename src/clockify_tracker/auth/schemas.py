@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from clockify_tracker.auth.service import AccountView, Membership
+from clockify_tracker.kit.validation import CleanStr
 
 
 class LoginRequest(BaseModel):
@@ -17,7 +18,7 @@ class LoginRequest(BaseModel):
 
 
 class SwitchOrganizationRequest(BaseModel):
-    organizacion: str = Field(
+    organizacion: CleanStr = Field(
         min_length=1,
         max_length=200,
         description="Organization name, slug or database name (`org_<slug>`)",

@@ -27,7 +27,11 @@ async def record(
     client_address: str | None,
     raw_body: bytes | None = None,
 ) -> None:
-    body_text = raw_body.decode("utf-8", errors="replace")[:MAX_STORED_BODY] if raw_body else None
+    body_text = (
+        raw_body.decode("utf-8", errors="replace").replace("\x00", "\\u0000")[:MAX_STORED_BODY]
+        if raw_body
+        else None
+    )
     try:
         async with services.database.unit_of_work() as session:
             session.add(
@@ -35,7 +39,7 @@ async def record(
                     endpoint=endpoint,
                     method=method,
                     status_code=status_code,
-                    message=redact(message)[:2000],
+                    message=redact(message).replace("\x00", "\\u0000")[:2000],
                     raw_body=redact(body_text) if body_text else None,
                     client_address=client_address,
                     request_id=request_id_var.get(),

@@ -15,6 +15,7 @@ from clockify_tracker.clockify.session_service import parse_day
 from clockify_tracker.exceptions import NotFoundError
 from clockify_tracker.kit.pagination import PageParams
 from clockify_tracker.kit.routing import both_slashes
+from clockify_tracker.kit.validation import IdPath, NoNul
 from clockify_tracker.kit.web import DbSession, Services
 from clockify_tracker.models import ErrorLog
 
@@ -59,7 +60,9 @@ async def list_errors(
     fromDate: Day = None,  # noqa: N803
     toDate: Day = None,  # noqa: N803
     endpoint: Annotated[
-        str | None, Query(max_length=200, examples=["webhook"], description="Part of the path")
+        str | None,
+        Query(max_length=200, examples=["webhook"], description="Part of the path"),
+        NoNul,
     ] = None,
     statusCode: Annotated[int | None, Query(ge=100, le=599, examples=[422])] = None,  # noqa: N803
 ) -> list[ErrorLogOut]:
@@ -83,7 +86,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such ent
     errors, "GET", "/{error_id}", summary="One error entry",
     response_model=ErrorLogOut, responses=_NOT_FOUND,
 )  # fmt: skip
-async def get_error(error_id: int, scope: Scope, session: DbSession) -> ErrorLogOut:
+async def get_error(error_id: IdPath, scope: Scope, session: DbSession) -> ErrorLogOut:
     """The whole entry, with the raw body when the request was authenticated."""
     row = await repository.get_error(session, scope.readable, error_id)
     if row is None:

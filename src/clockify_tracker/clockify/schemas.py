@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from clockify_tracker.clockify.payload import format_duration, parse_duration
+from clockify_tracker.kit.validation import INT64_MAX, CleanStr
 from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser
 
 
@@ -78,7 +79,9 @@ class ApproveRequest(BaseModel):
     )
 
     aprobado: bool = Field(description="true approves, false rejects")
-    observacion: str | None = Field(default=None, max_length=500, description="Coordinator's note")
+    observacion: CleanStr | None = Field(
+        default=None, max_length=500, description="Coordinator's note"
+    )
 
 
 class BinnacleOut(BaseModel):
@@ -144,17 +147,17 @@ class UserCreate(BaseModel):
         }
     )  # fmt: skip
 
-    ExternalUserId: str = Field(
+    ExternalUserId: CleanStr = Field(
         min_length=1,
         max_length=64,
         validation_alias=AliasChoices("ExternalUserId", "externalUserId"),
     )
-    name: str = Field(min_length=1, max_length=200)
+    name: CleanStr = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
     hoursPerMonth: int | None = Field(default=None, ge=0, le=744)  # noqa: N815
     enable: bool | None = None
     notify: bool | None = None
-    timeZone: str | None = None  # noqa: N815
+    timeZone: CleanStr | None = None  # noqa: N815
 
     _check_zone = field_validator("timeZone")(lambda cls, v: _zone(v))
 
@@ -168,12 +171,12 @@ class UserUpdate(BaseModel):
         }
     )
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: CleanStr | None = Field(default=None, min_length=1, max_length=200)
     email: EmailStr | None = None
     hoursPerMonth: int | None = Field(default=None, ge=0, le=744)  # noqa: N815
     enable: bool | None = None
     notify: bool | None = None
-    timeZone: str | None = None  # noqa: N815
+    timeZone: CleanStr | None = None  # noqa: N815
 
     _check_zone = field_validator("timeZone")(lambda cls, v: _zone(v))
 
@@ -271,19 +274,19 @@ class SessionCreate(BaseModel):
         }
     )  # fmt: skip
 
-    external_sesion_id: str = Field(min_length=1, max_length=64)
-    description: str = Field(default="", max_length=3000)
-    idUser: int = Field(description="Internal user id (`id` of /users)")  # noqa: N815
-    idProject: str | None = Field(default=None, max_length=64)  # noqa: N815
-    projectName: str | None = Field(default=None, max_length=500)  # noqa: N815
-    idWorkspace: str | None = Field(default=None, max_length=64)  # noqa: N815
-    workspaceName: str | None = Field(default=None, description="Accepted and ignored")  # noqa: N815
-    idTask: str | None = Field(default=None, max_length=64)  # noqa: N815
-    taskName: str | None = Field(default=None, max_length=500)  # noqa: N815
+    external_sesion_id: CleanStr = Field(min_length=1, max_length=64)
+    description: CleanStr = Field(default="", max_length=3000)
+    idUser: int = Field(ge=1, le=INT64_MAX, description="Internal user id (`id` of /users)")  # noqa: N815
+    idProject: CleanStr | None = Field(default=None, max_length=64)  # noqa: N815
+    projectName: CleanStr | None = Field(default=None, max_length=500)  # noqa: N815
+    idWorkspace: CleanStr | None = Field(default=None, max_length=64)  # noqa: N815
+    workspaceName: CleanStr | None = Field(default=None, description="Accepted and ignored")  # noqa: N815
+    idTask: CleanStr | None = Field(default=None, max_length=64)  # noqa: N815
+    taskName: CleanStr | None = Field(default=None, max_length=500)  # noqa: N815
     startDate: AwareDatetime  # noqa: N815
     endDate: AwareDatetime | None = None  # noqa: N815
-    duration: str | None = Field(default=None, description="ISO-8601, e.g. PT2H")
-    timeZone: str | None = None  # noqa: N815
+    duration: CleanStr | None = Field(default=None, description="ISO-8601, e.g. PT2H")
+    timeZone: CleanStr | None = None  # noqa: N815
     offsetStart: int | None = Field(default=None, ge=-86400, le=86400)  # noqa: N815
     offsetEnd: int | None = Field(default=None, ge=-86400, le=86400)  # noqa: N815
     currentlyRunning: bool | None = None  # noqa: N815
@@ -299,15 +302,15 @@ class SessionUpdate(BaseModel):
         }
     )
 
-    description: str | None = Field(default=None, max_length=3000)
-    idProject: str | None = Field(default=None, max_length=64)  # noqa: N815
-    projectName: str | None = Field(default=None, max_length=500)  # noqa: N815
-    idTask: str | None = Field(default=None, max_length=64)  # noqa: N815
-    taskName: str | None = Field(default=None, max_length=500)  # noqa: N815
+    description: CleanStr | None = Field(default=None, max_length=3000)
+    idProject: CleanStr | None = Field(default=None, max_length=64)  # noqa: N815
+    projectName: CleanStr | None = Field(default=None, max_length=500)  # noqa: N815
+    idTask: CleanStr | None = Field(default=None, max_length=64)  # noqa: N815
+    taskName: CleanStr | None = Field(default=None, max_length=500)  # noqa: N815
     startDate: AwareDatetime | None = None  # noqa: N815
     endDate: AwareDatetime | None = None  # noqa: N815
-    duration: str | None = None
-    timeZone: str | None = None  # noqa: N815
+    duration: CleanStr | None = None
+    timeZone: CleanStr | None = None  # noqa: N815
 
     _check_zone = field_validator("timeZone")(lambda cls, v: _zone(v))
     _check_duration = field_validator("duration")(lambda cls, v: _iso(v))
@@ -320,8 +323,8 @@ class BinnacleNote(BaseModel):
         json_schema_extra={"examples": [{"idSesion": 24, "description": "Cambio manual"}]}
     )
 
-    idSesion: int  # noqa: N815
-    description: str = Field(min_length=1, max_length=2000)
+    idSesion: int = Field(ge=1, le=INT64_MAX)  # noqa: N815
+    description: CleanStr = Field(min_length=1, max_length=2000)
 
 
 class Message(BaseModel):

@@ -25,6 +25,7 @@ from clockify_tracker.clockify.schemas import (
 from clockify_tracker.exceptions import UnprocessableError
 from clockify_tracker.kit.pagination import PageParams
 from clockify_tracker.kit.routing import both_slashes
+from clockify_tracker.kit.validation import IdPath, IdQuery, NoNul, TextPath, TextQuery
 from clockify_tracker.kit.web import DbSession, Services
 
 sessions = APIRouter(prefix="/api-clockify/sessions", tags=["sessions"])
@@ -33,8 +34,10 @@ binnacle = APIRouter(prefix="/api-clockify/session-binnacle", tags=["binnacle"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such id, or it belongs to another organization"}
 }
-Text = Annotated[str | None, Query(max_length=200)]
-Day = Annotated[str | None, Query(description="YYYY-MM-DD, a local day", examples=["2025-07-15"])]
+Text = TextQuery
+Day = Annotated[
+    str | None, Query(description="YYYY-MM-DD, a local day", examples=["2025-07-15"]), NoNul
+]
 
 
 def _filters(
@@ -81,7 +84,7 @@ async def get_all_sessions(
     sessions, "GET", "/getById/{session_id}", summary="One session by its id",
     response_model=SessionOut, responses=_NOT_FOUND,
 )  # fmt: skip
-async def get_session_by_id(session_id: int, scope: Scope, session: DbSession) -> SessionOut:
+async def get_session_by_id(session_id: IdPath, scope: Scope, session: DbSession) -> SessionOut:
     """The session with this internal id (`idSesion`)."""
     return session_out(*await session_service.get_session(session, scope, session_id))
 
@@ -91,7 +94,7 @@ async def get_session_by_id(session_id: int, scope: Scope, session: DbSession) -
     response_model=list[SessionOut],
 )  # fmt: skip
 async def get_sessions_by_email(
-    email: str, scope: Scope, session: DbSession, page: PageParams, response: Response
+    email: TextPath, scope: Scope, session: DbSession, page: PageParams, response: Response
 ) -> list[SessionOut]:
     """Sessions of the user with this email (any letter case); empty when none."""
     rows, total = await session_service.list_sessions(
@@ -106,7 +109,7 @@ async def get_sessions_by_email(
     response_model=list[SessionOut],
 )  # fmt: skip
 async def get_sessions_by_user(
-    idUser: int,  # noqa: N803 - the seed's path name
+    idUser: IdPath,  # noqa: N803 - the seed's path name
     scope: Scope,
     session: DbSession,
     page: PageParams,
@@ -130,12 +133,12 @@ async def search_sessions(
     page: PageParams,
     response: Response,
     email: Text = None,
-    idUser: int | None = None,  # noqa: N803
+    idUser: IdQuery = None,  # noqa: N803
     external_sesion_id: Text = None,
     projectName: Text = None,  # noqa: N803
     taskName: Text = None,  # noqa: N803
     description: Text = None,
-    status: Annotated[str | None, Query(examples=["EN OBSERVACION"])] = None,
+    status: Annotated[str | None, Query(max_length=20, examples=["EN OBSERVACION"]), NoNul] = None,
     startDate: Day = None,  # noqa: N803
     fromDate: Day = None,  # noqa: N803
     toDate: Day = None,  # noqa: N803
@@ -162,7 +165,7 @@ async def approve_session(
     scope: Scope,
     session: DbSession,
     externalSesionId: Annotated[  # noqa: N803 - the seed's query name
-        str, Query(min_length=1, max_length=64, examples=["6260fee78065a229df4561dd"])
+        str, Query(min_length=1, max_length=64, examples=["6260fee78065a229df4561dd"]), NoNul
     ],
 ) -> SessionOut:
     """Approving makes the current times the valid ones; rejecting keeps the last accepted
@@ -189,7 +192,7 @@ async def get_all_binnacle(
     binnacle, "GET", "/getById/{entry_id}", summary="One binnacle entry",
     response_model=BinnacleOut, responses=_NOT_FOUND,
 )  # fmt: skip
-async def get_binnacle_by_id(entry_id: int, scope: Scope, session: DbSession) -> BinnacleOut:
+async def get_binnacle_by_id(entry_id: IdPath, scope: Scope, session: DbSession) -> BinnacleOut:
     """The audit entry with this id: event, source, who, what changed, and a snapshot."""
     return binnacle_out(await session_service.get_binnacle_entry(session, scope, entry_id))
 
@@ -199,7 +202,7 @@ async def get_binnacle_by_id(entry_id: int, scope: Scope, session: DbSession) ->
     response_model=list[BinnacleOut], responses=_NOT_FOUND,
 )  # fmt: skip
 async def get_binnacle_by_session(
-    session_id: int, scope: Scope, session: DbSession, page: PageParams, response: Response
+    session_id: IdPath, scope: Scope, session: DbSession, page: PageParams, response: Response
 ) -> list[BinnacleOut]:
     """Every change to one session, newest first: why it is in review, who approved it."""
     entries, total = await session_service.list_binnacle(
@@ -259,7 +262,7 @@ async def create_session(
     response_model=SessionOut, responses=_WRITE_ERRORS,
 )  # fmt: skip
 async def update_session(
-    session_id: int, body: SessionUpdate, scope: Scope, session: DbSession, services: Services
+    session_id: IdPath, body: SessionUpdate, scope: Scope, session: DbSession, services: Services
 ) -> SessionOut:
     """Only the fields sent change; corrected times become the valid ones. Counted as an
     edit and recorded in the binnacle. A later edit in Clockify supersedes it."""
@@ -274,7 +277,7 @@ async def update_session(
     response_model=SessionOut,
     responses={**_WRITE_ERRORS, 409: {"description": "Already deleted"}},
 )  # fmt: skip
-async def delete_session(session_id: int, scope: Scope, session: DbSession) -> SessionOut:
+async def delete_session(session_id: IdPath, scope: Scope, session: DbSession) -> SessionOut:
     """Disabled with the time, never removed; later webhooks do not bring it back."""
     row, user = await session_service.delete_session(session, scope, session_id)
     return session_out(row, user)

@@ -242,16 +242,14 @@ async def update_session(
     if not sent:
         raise UnprocessableError("Indica al menos un campo a cambiar", field="body")
     before = snapshot(row)
+    if "description" in sent:
+        row.description = body.description or ""
     for field, column in (
-        ("description", "description"), ("idProject", "project_id"),
-        ("projectName", "project_name"), ("idTask", "task_id"), ("taskName", "task_name"),
+        ("idProject", "project_id"), ("projectName", "project_name"),
+        ("idTask", "task_id"), ("taskName", "task_name"),
     ):  # fmt: skip
         if field in sent:
-            setattr(
-                row,
-                column,
-                getattr(body, field) if field != "description" else body.description or "",
-            )
+            setattr(row, column, getattr(body, field))
     start = body.startDate if "startDate" in sent and body.startDate else row.start_at
     end = body.endDate if "endDate" in sent else row.end_at
     if end is not None and end < start:

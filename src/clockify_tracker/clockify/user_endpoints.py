@@ -15,6 +15,7 @@ from clockify_tracker.clockify.user_service import UserChanges
 from clockify_tracker.exceptions import UnprocessableError
 from clockify_tracker.kit.pagination import PageParams
 from clockify_tracker.kit.routing import both_slashes
+from clockify_tracker.kit.validation import TextPath
 from clockify_tracker.kit.web import DbSession, Services
 
 users = APIRouter(prefix="/api-clockify/users", tags=["users"])
@@ -54,7 +55,9 @@ async def get_all_users(
     users, "GET", "/getByExternalId/{external_id}", summary="One user by Clockify id",
     response_model=UserOut, responses=_NOT_FOUND,
 )  # fmt: skip
-async def get_user_by_external_id(external_id: str, scope: Scope, session: DbSession) -> UserOut:
+async def get_user_by_external_id(
+    external_id: TextPath, scope: Scope, session: DbSession
+) -> UserOut:
     """The user with this Clockify user id."""
     return user_out(await user_service.get_user(session, scope, external_id))
 
@@ -63,7 +66,7 @@ async def get_user_by_external_id(external_id: str, scope: Scope, session: DbSes
     users, "GET", "/getByEmail/{email}", summary="One user by email",
     response_model=UserOut, responses=_NOT_FOUND,
 )  # fmt: skip
-async def get_user_by_email(email: str, scope: Scope, session: DbSession) -> UserOut:
+async def get_user_by_email(email: TextPath, scope: Scope, session: DbSession) -> UserOut:
     """The user with this email (any letter case)."""
     return user_out(await user_service.get_user_by_email(session, scope, email))
 
@@ -88,7 +91,7 @@ async def create_user(
     response_model=UserOut, responses={**_NOT_FOUND, **_CONFLICT},
 )  # fmt: skip
 async def update_user(
-    external_id: str, body: UserUpdate, scope: Scope, session: DbSession
+    external_id: TextPath, body: UserUpdate, scope: Scope, session: DbSession
 ) -> UserOut:
     """Set the email Clockify never sends, notifications, expected hours, time zone, or
     enable/disable. Webhooks never overwrite these."""
@@ -99,7 +102,7 @@ async def update_user(
     users, "DELETE", "/deleteByExternalId/{external_id}", summary="Disable a user",
     response_model=UserOut, responses=_NOT_FOUND,
 )  # fmt: skip
-async def delete_user(external_id: str, scope: Scope, session: DbSession) -> UserOut:
+async def delete_user(external_id: TextPath, scope: Scope, session: DbSession) -> UserOut:
     """Soft: the user is disabled; their sessions and audit stay."""
     return user_out(await user_service.disable_user(session, scope, external_id))
 

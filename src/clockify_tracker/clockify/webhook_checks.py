@@ -92,6 +92,11 @@ async def _parse(request: Request, services: AppState) -> tuple[bytes, TimeEntry
             "Content-Type debe ser application/json", field="content-type"
         )
     raw = await _read_limited(request, services.settings.webhook_max_body_bytes)
+    if b"\\u0000" in raw:
+        # PostgreSQL's JSONB cannot hold it; Clockify never sends it.
+        raise _with_body(
+            UnprocessableError("El cuerpo contiene caracteres NUL (\\u0000)", field="body"), raw
+        )
     try:
         # Parsed and validated in one pass from the bytes (pydantic-core's JSON parser).
         payload = TimeEntryPayload.model_validate_json(raw)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
+from clockify_tracker.kit.validation import INT64_MAX
+
 MAX_LIMIT = 1000
 
 
@@ -24,7 +26,9 @@ class Page:
 
 async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many rows")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Skip this many rows (newest first)")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=INT64_MAX, description="Skip this many rows (newest first)")
+    ] = 0,
 ) -> Page:
     return Page(limit, offset)
 
