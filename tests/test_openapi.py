@@ -44,7 +44,11 @@ async def test_webhook_routes_are_documented_with_their_signature_and_body(
 
 
 async def test_auth_schemes_are_offered(client: httpx.AsyncClient) -> None:
-    """The service token's scheme appears with the first route that accepts it (the Clockify
-    data API); the cookie login, account Bearer tokens and webhook signatures are here now."""
-    schemes = (await client.get("/openapi.json")).json()["components"]["securitySchemes"]
-    assert {"cookie", "bearer_jwt", "clockify_signature"} <= set(schemes)
+    schema = (await client.get("/openapi.json")).json()
+    assert {"cookie", "bearer_jwt", "service_token", "clockify_signature"} <= set(
+        schema["components"]["securitySchemes"]
+    )
+    # The coordinators' routes accept both the service token and the cookie from the page.
+    get_all = schema["paths"]["/api-clockify/sessions/getAll"]["get"]["security"]
+    assert {"service_token"} in [set(s) for s in get_all]
+    assert {"cookie"} in [set(s) for s in get_all]
