@@ -203,3 +203,15 @@ async def test_processing_a_webhook_after_an_api_create_takes_clockifys_values(
         "/api-clockify/sessions/search/", params={"external_sesion_id": body["id"]}, headers=SERVICE
     )
     assert found.json()[0]["description"] == "desde Clockify"
+
+
+async def test_a_duration_no_time_entry_can_have_is_422(
+    client: httpx.AsyncClient, user_id: int
+) -> None:
+    """Found by the schema fuzz run: year 5 to year 2000 overflowed the seconds column."""
+    ancient = seed_body(
+        user_id, external_sesion_id="x9", startDate="0005-01-01T00:00:00Z", duration=None
+    )
+    response = await client.post("/api-clockify/sessions/create", json=ancient, headers=SERVICE)
+    assert response.status_code == 422
+    assert response.json()["details"][0]["field"] == "endDate"

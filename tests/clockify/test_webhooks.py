@@ -510,3 +510,30 @@ async def test_a_nul_character_in_a_webhook_body_is_422(
         logged = await session.scalar(select(ErrorLog))
     assert logged is not None
     assert logged.raw_body is not None
+
+
+@pytest.mark.parametrize(
+    ("interval", "field"),
+    [
+        (
+            {
+                "start": "2026-11-02T15:00:00Z",
+                "end": "2026-11-02T17:00:00Z",
+                "duration": "PT999999999H",
+            },
+            "timeInterval.duration",
+        ),
+        (
+            {"start": "2026-11-02T15:00:00Z", "end": "2026-11-02T14:00:00Z", "duration": None},
+            "timeInterval",
+        ),
+    ],
+)
+async def test_impossible_intervals_are_422(
+    client: httpx.AsyncClient, db: Database, interval: dict[str, Any], field: str
+) -> None:
+    body = entry()
+    body["timeInterval"] = interval
+    response = await send(client, "end", body)
+    assert response.status_code == 422
+    assert response.json()["details"][0]["field"] == field

@@ -9,11 +9,21 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _DURATION = re.compile(
     r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
 )
+
+
+# Durations are stored as 32-bit seconds (about 68 years): anything longer is not a time entry.
+MAX_DURATION_SECONDS = 2**31 - 1
+
+
+def check_duration(seconds: int) -> int:
+    if not 0 <= seconds <= MAX_DURATION_SECONDS:
+        raise ValueError(f"duration out of range (0 to {MAX_DURATION_SECONDS} seconds)")
+    return seconds
 
 
 def parse_duration(value: str) -> int:
@@ -22,8 +32,10 @@ def parse_duration(value: str) -> int:
     if not match or value.strip() in {"P", "PT"}:
         raise ValueError(f"not an ISO-8601 duration: {value!r}")
     parts = {k: float(v) for k, v in match.groupdict(default="0").items()}
-    return int(
-        parts["days"] * 86400 + parts["hours"] * 3600 + parts["minutes"] * 60 + parts["seconds"]
+    return check_duration(
+        int(
+            parts["days"] * 86400 + parts["hours"] * 3600 + parts["minutes"] * 60 + parts["seconds"]
+        )
     )
 
 
@@ -85,6 +97,14 @@ class TimeInterval(_Lenient):
         if value is not None:
             parse_duration(value)
         return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeInterval:
+        if self.end is not None:
+            if self.end < self.start:
+                raise ValueError("end is before start")
+            check_duration(int((self.end - self.start).total_seconds()))
+        return self
 
     @property
     def duration_seconds(self) -> int | None:

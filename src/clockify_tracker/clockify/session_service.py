@@ -17,7 +17,7 @@ from clockify_tracker.clockify.ingest import (
     resolve_zone,
     snapshot,
 )
-from clockify_tracker.clockify.payload import parse_duration
+from clockify_tracker.clockify.payload import check_duration, parse_duration
 from clockify_tracker.clockify.repository import SessionFilters
 from clockify_tracker.clockify.schemas import SessionCreate, SessionUpdate
 from clockify_tracker.config import Settings
@@ -173,9 +173,13 @@ async def _record(
 
 
 def _duration(start: datetime, end: datetime | None, iso: str | None) -> int | None:
-    if iso is not None:
-        return parse_duration(iso)
-    return int((end - start).total_seconds()) if end is not None else None
+    """From the ISO duration sent, else from the times; 422 when out of range."""
+    try:
+        if iso is not None:
+            return parse_duration(iso)
+        return check_duration(int((end - start).total_seconds())) if end is not None else None
+    except ValueError as exc:
+        raise UnprocessableError(str(exc), field="duration" if iso else "endDate") from None
 
 
 async def create_session(
