@@ -137,32 +137,9 @@ def _zone(value: str | None) -> str | None:
     return value
 
 
-class UserCreate(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"name": "Nuevo Usuario", "email": "nuevo@example.com", "externalUserId": "U999",
-                 "hoursPerMonth": 160, "enable": True}
-            ]
-        }
-    )  # fmt: skip
-
-    ExternalUserId: CleanStr = Field(
-        min_length=1,
-        max_length=64,
-        validation_alias=AliasChoices("ExternalUserId", "externalUserId"),
-    )
-    name: CleanStr = Field(min_length=1, max_length=200)
-    email: EmailStr | None = None
-    hoursPerMonth: int | None = Field(default=None, ge=0, le=744)  # noqa: N815
-    enable: bool | None = None
-    notify: bool | None = None
-    timeZone: CleanStr | None = None  # noqa: N815
-
-    _check_zone = field_validator("timeZone")(lambda cls, v: _zone(v))
-
-
 class UserUpdate(BaseModel):
+    """What a coordinator sets on a user; only the fields sent change."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -179,6 +156,24 @@ class UserUpdate(BaseModel):
     timeZone: CleanStr | None = None  # noqa: N815
 
     _check_zone = field_validator("timeZone")(lambda cls, v: _zone(v))
+
+
+class UserCreate(UserUpdate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "Nuevo Usuario", "email": "nuevo@example.com", "externalUserId": "U999",
+                 "hoursPerMonth": 160, "enable": True}
+            ]
+        }
+    )  # fmt: skip
+
+    ExternalUserId: CleanStr = Field(
+        min_length=1,
+        max_length=64,
+        validation_alias=AliasChoices("ExternalUserId", "externalUserId"),
+    )
+    name: CleanStr = Field(min_length=1, max_length=200)
 
 
 def user_out(user: ClockifyUser) -> UserOut:
