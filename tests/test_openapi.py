@@ -52,3 +52,19 @@ async def test_auth_schemes_are_offered(client: httpx.AsyncClient) -> None:
     get_all = schema["paths"]["/api-clockify/sessions/getAll"]["get"]["security"]
     assert {"service_token"} in [set(s) for s in get_all]
     assert {"cookie"} in [set(s) for s in get_all]
+
+
+async def test_422_bodies_are_documented_as_the_handlers_send_them(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    search = schema["paths"]["/api-clockify/sessions/search/"]["get"]["responses"]["422"]
+    login = schema["paths"]["/api/auth/login"]["post"]["responses"]["422"]
+    assert search["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+    assert login["content"]["application/json"]["schema"]["$ref"].endswith("/EnvelopeError")
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+    actual = await client.get("/api-clockify/sessions/search/", params={"startDate": "ayer"},
+                              headers={"Authorization": "test-secret-token-value"})  # fmt: skip
+    assert actual.status_code == 422
+    assert set(schema["components"]["schemas"]["ErrorResponse"]["required"]) <= set(actual.json())

@@ -122,3 +122,52 @@ def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(Exception, handle_unexpected)
+
+
+# --- how these envelopes appear in the OpenAPI schema -----------------------------------------
+
+_FIELD_ERROR = {
+    "type": "object",
+    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+    "required": ["field", "message"],
+}
+ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ErrorResponse": {
+        "title": "ErrorResponse",
+        "type": "object",
+        "properties": {
+            "error": {"type": "string", "example": "Validation failed: query.startDate: ..."},
+            "code": {"type": "string", "example": "validation_error"},
+            "details": {"type": "array", "items": _FIELD_ERROR},
+            "requestId": {"type": "string"},
+        },
+        "required": ["error", "code"],
+    },
+    "EnvelopeError": {
+        "title": "EnvelopeError",
+        "type": "object",
+        "properties": {
+            "success": {"type": "boolean", "example": False},
+            "data": {"type": "null"},
+            "message": {"type": "string"},
+            "error": {"type": "string"},
+        },
+        "required": ["success", "message"],
+    },
+}
+
+
+def document_error_envelopes(schema: dict[str, Any]) -> None:
+    """Show the 422 bodies the handlers really send instead of FastAPI's default shape."""
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(ERROR_SCHEMAS)
+    for path, item in schema.get("paths", {}).items():
+        name = "EnvelopeError" if path.startswith(ENVELOPE_PREFIXES) else "ErrorResponse"
+        for operation in item.values():
+            response = operation.get("responses", {}).get("422")
+            if response and "content" in response:
+                response["content"] = {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                }
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)

@@ -14,7 +14,10 @@ from redis.asyncio import Redis
 from clockify_tracker.api import api_router, hot_routes
 from clockify_tracker.clockify.webhook_endpoints import document_webhooks
 from clockify_tracker.config import Settings, get_settings
-from clockify_tracker.exception_handlers import install_exception_handlers
+from clockify_tracker.exception_handlers import (
+    document_error_envelopes,
+    install_exception_handlers,
+)
 from clockify_tracker.kit.celery_app import create_celery_app
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.logging import configure_logging
@@ -93,11 +96,14 @@ def create_app(
 
 
 def _document_hot_routes(app: FastAPI) -> None:
+    """Add what FastAPI cannot see (the Starlette webhook routes) and the real error bodies."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document_webhooks(generate())
+            schema = generate()
+            document_webhooks(schema)
+            document_error_envelopes(schema)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
