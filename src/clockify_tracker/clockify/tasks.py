@@ -16,7 +16,7 @@ async def _process(runtime: WorkerRuntime, entry_ids: list[str]) -> int:
         # One transaction per entry: one entry's failure does not hold back the others.
         async with runtime.database.unit_of_work() as session:
             applied += len(await ingest.process_entry(session, runtime.settings, entry_id))
-        runtime.dispatcher.after_commit(session)
+        await runtime.dispatcher.hand_over(session)
     return applied
 
 

@@ -124,6 +124,14 @@ class OutboxDispatcher:
             [TaskSignal(task, key) for task, keys in buffered.items() for key in keys]
         )
 
+    async def hand_over(self, session: AsyncSession) -> None:
+        """The same, awaited: for worker tasks, whose event loop stops running between tasks,
+        so work left in the background would wait for the process's next task."""
+        jobs, signals = take_pending(session), take_signals(session)
+        await self.dispatch(jobs)
+        if signals:
+            await self.signal(signals)
+
     def _background(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._in_flight.add(task)

@@ -74,7 +74,7 @@ async def run_job(
         if early is not None:
             await dispatcher.dispatch([early])
             return JobOutcome.SKIPPED
-        dispatcher.after_commit(session)
+        await dispatcher.hand_over(session)
         return JobOutcome.DONE
     except Exception as exc:
         if _is_lock_timeout(exc):
