@@ -3,6 +3,7 @@ sweeper when that signal was lost (broker down when the webhook committed)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -63,3 +64,42 @@ async def test_a_delivery_whose_signal_was_lost_is_applied_by_the_sweeper(
 
     row = await eventually(lambda: applied_session(db, body["id"]))
     assert row.enabled is True
+
+
+async def test_a_delivery_that_cannot_be_applied_is_retried_a_few_times_then_left_with_its_error(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """A poison delivery neither blocks the others in its batch nor loops forever."""
+    async with db.unit_of_work() as session:
+        session.add(
+            ClockifyEvent(
+                entry_id="6650aa00aa00aa00aa00dead", workspace_id="w", event="end", rank=2,
+                body_hash="poison", body={"id": "6650aa00aa00aa00aa00dead"},
+            )
+        )  # fmt: skip
+    good = entry("6650aa00aa00aa00aa0e2e03")
+    assert (await send(client, "end", good)).status_code == 202
+    create_celery_app(Settings()).send_task(
+        "clockify.process_entries", args=[["6650aa00aa00aa00aa00dead", good["id"]]]
+    )
+
+    assert await eventually(lambda: applied_session(db, good["id"]))
+
+    async def poison() -> ClockifyEvent | None:
+        async with db.unit_of_work() as session:
+            row = await session.scalar(
+                select(ClockifyEvent).where(ClockifyEvent.body_hash == "poison")
+            )
+        return row if row is not None and row.attempts >= 5 else None
+
+    stuck = await eventually(poison, within=30)
+    assert stuck.processed_at is None
+    assert stuck.last_error is not None
+    assert "ValidationError" in stuck.last_error
+    await asyncio.sleep(2.5)  # the sweeper runs every second in tests: it has given up
+    async with db.unit_of_work() as session:
+        again = await session.scalar(
+            select(ClockifyEvent).where(ClockifyEvent.body_hash == "poison")
+        )
+    assert again is not None
+    assert again.attempts == 5

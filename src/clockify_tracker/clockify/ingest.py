@@ -299,3 +299,8 @@ async def stale_entries(session: AsyncSession, settings: Settings, limit: int = 
     return await repository.entries_with_stale_deliveries(
         session, older_than_seconds=settings.outbox_grace_seconds, limit=limit
     )
+
+
+async def record_failed_apply(session: AsyncSession, entry_id: str, error: str) -> None:
+    """Count a failed attempt on the entry's pending deliveries and keep the error."""
+    await repository.record_failed_apply(session, entry_id, error[:2000])

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select, text, true
+from sqlalchemy import func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,14 +67,22 @@ async def deliveries_for_entry(session: AsyncSession, entry_id: str) -> list[Clo
     return list(rows)
 
 
+MAX_APPLY_ATTEMPTS = 5
+
+
 async def entries_with_stale_deliveries(
     session: AsyncSession, *, older_than_seconds: float, limit: int
 ) -> list[str]:
-    """Entries with deliveries still unapplied this long after arriving (their signal was lost)."""
+    """Entries with deliveries still unapplied this long after arriving (their signal was lost,
+    or applying failed fewer than MAX_APPLY_ATTEMPTS times)."""
     cutoff = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
     rows = await session.scalars(
         select(ClockifyEvent.entry_id)
-        .where(ClockifyEvent.processed_at.is_(None), ClockifyEvent.received_at < cutoff)
+        .where(
+            ClockifyEvent.processed_at.is_(None),
+            ClockifyEvent.received_at < cutoff,
+            ClockifyEvent.attempts < MAX_APPLY_ATTEMPTS,
+        )
         .group_by(ClockifyEvent.entry_id)
         .order_by(func.min(ClockifyEvent.id))
         .limit(limit)
@@ -400,4 +408,12 @@ async def get_error(
 ) -> ErrorLog | None:
     return await session.scalar(
         select(ErrorLog).where(ErrorLog.id == error_id, _errors_visible(organization_ids))
+    )
+
+
+async def record_failed_apply(session: AsyncSession, entry_id: str, error: str) -> None:
+    await session.execute(
+        update(ClockifyEvent)
+        .where(ClockifyEvent.entry_id == entry_id, ClockifyEvent.processed_at.is_(None))
+        .values(attempts=ClockifyEvent.attempts + 1, last_error=error)
     )

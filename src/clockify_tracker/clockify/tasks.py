@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from clockify_tracker.clockify import ingest
 from clockify_tracker.kit.celery_app import celery_app
+from clockify_tracker.kit.logging import redact
 from clockify_tracker.kit.outbox import TaskSignal
 from clockify_tracker.kit.worker_runtime import WorkerRuntime, get_runtime
+
+log = logging.getLogger(__name__)
 
 SWEEP_TASK = "clockify.sweep_unprocessed"
 
@@ -14,8 +19,16 @@ async def _process(runtime: WorkerRuntime, entry_ids: list[str]) -> int:
     applied = 0
     for entry_id in entry_ids:
         # One transaction per entry: one entry's failure does not hold back the others.
-        async with runtime.database.unit_of_work() as session:
-            applied += len(await ingest.process_entry(session, runtime.settings, entry_id))
+        try:
+            async with runtime.database.unit_of_work() as session:
+                applied += len(await ingest.process_entry(session, runtime.settings, entry_id))
+        except Exception as exc:
+            log.exception("could not apply the deliveries of entry %s", entry_id)
+            async with runtime.database.unit_of_work() as failed:
+                await ingest.record_failed_apply(
+                    failed, entry_id, redact(f"{type(exc).__name__}: {exc}")
+                )
+            continue
         await runtime.dispatcher.hand_over(session)
     return applied
 

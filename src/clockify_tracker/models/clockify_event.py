@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, Index, SmallInteger, String, func, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Identity,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,3 +53,6 @@ class ClockifyEvent(Base):
     processed_at: Mapped[datetime | None]
     # created, updated, unchanged, ignored: what applying it did to the session.
     outcome: Mapped[str | None] = mapped_column(String(16))
+    # Failed attempts to apply it; the sweeper gives up at MAX_APPLY_ATTEMPTS, the error stays.
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
