@@ -11,6 +11,7 @@ from worker.beat import beat_schedule
 TASK_MODULES = [
     "clockify_tracker.kit.outbox.tasks",
     "clockify_tracker.clockify.tasks",
+    "clockify_tracker.email.tasks",
 ]
 
 app.conf.imports = TASK_MODULES

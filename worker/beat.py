@@ -6,6 +6,7 @@ from typing import Any
 
 from clockify_tracker.clockify.tasks import SWEEP_TASK as WEBHOOK_SWEEP_TASK
 from clockify_tracker.config import Settings
+from clockify_tracker.email.tasks import SWEEP_TASK as EMAIL_SWEEP_TASK
 from clockify_tracker.kit.outbox.tasks import SWEEP_TASK
 
 
@@ -16,4 +17,5 @@ def beat_schedule(app_settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         "outbox-sweeper": {"task": SWEEP_TASK, "schedule": interval, "options": options},
         "webhook-sweeper": {"task": WEBHOOK_SWEEP_TASK, "schedule": interval, "options": options},
+        "email-sweeper": {"task": EMAIL_SWEEP_TASK, "schedule": interval, "options": options},
     }

@@ -7,6 +7,7 @@ from clockify_tracker.models.clockify_event import ClockifyEvent
 from clockify_tracker.models.clockify_session import ClockifySession
 from clockify_tracker.models.clockify_user import ClockifyUser
 from clockify_tracker.models.clockify_workspace import ClockifyWorkspace
+from clockify_tracker.models.email_message import EmailMessage
 from clockify_tracker.models.error_log import ErrorLog
 from clockify_tracker.models.membership import Membership, Role
 from clockify_tracker.models.notification import Notification
@@ -22,6 +23,7 @@ __all__ = [
     "ClockifySession",
     "ClockifyUser",
     "ClockifyWorkspace",
+    "EmailMessage",
     "ErrorLog",
     "Membership",
     "Notification",

@@ -1,0 +1,98 @@
+"""Email delivery: rows written with the change that causes them, sent once by the worker."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockify_tracker.config import Settings
+from clockify_tracker.email import repository
+from clockify_tracker.email.sender import Outgoing, PermanentSmtpError, TransientSmtpError, send
+from clockify_tracker.kit.db import Database
+from clockify_tracker.kit.logging import redact
+from clockify_tracker.kit.outbox import signal_after_commit
+from clockify_tracker.models import EmailMessage
+
+log = logging.getLogger(__name__)
+
+SEND_TASK = "email.send_emails"
+LEASE_SECONDS = 120
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    recipients: list[str],
+    subject: str,
+    text_body: str,
+    html_body: str | None = None,
+    organization_id: int | None = None,
+) -> EmailMessage:
+    """Write the email in the caller's transaction; after commit the worker is signalled."""
+    unique = list(dict.fromkeys(address.strip() for address in recipients if address.strip()))
+    email = EmailMessage(
+        organization_id=organization_id,
+        kind=kind,
+        recipients=unique,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        message_id=f"<{uuid.uuid4().hex}@clockify-tracker>",
+    )
+    session.add(email)
+    await session.flush()
+    signal_after_commit(session, SEND_TASK, email.id)
+    return email
+
+
+async def deliver(database: Database, settings: Settings, email_id: int) -> str:
+    """Claim, send outside any transaction, record. Returns what happened."""
+    async with database.unit_of_work() as session:
+        email = await repository.claim(session, email_id, lease=_lease())
+        if email is None:
+            return "skipped"
+        outgoing = Outgoing(
+            email.message_id,
+            list(email.recipients),
+            email.subject,
+            email.text_body,
+            email.html_body,
+        )
+        attempts = email.attempts
+    try:
+        await send(outgoing, settings)
+    except PermanentSmtpError as exc:
+        return await _finish(database, email_id, "failed", str(exc))
+    except TransientSmtpError as exc:
+        if attempts > settings.email_max_retries:
+            return await _finish(database, email_id, "failed", str(exc))
+        delay = settings.email_retry_delay * 2 ** (attempts - 1)
+        async with database.unit_of_work() as session:
+            await repository.schedule_retry(session, email_id, delay, redact(str(exc))[:1000])
+        log.warning("email %s: retry in %.1fs (%s)", email_id, delay, redact(str(exc)))
+        return "retry"
+    # Accepted by the server: only now is it sent. A crash before this commit resends it with
+    # the same Message-ID, which the receiving side can recognise.
+    async with database.unit_of_work() as session:
+        await repository.mark_sent(session, email_id)
+    return "sent"
+
+
+async def _finish(database: Database, email_id: int, status: str, error: str) -> str:
+    async with database.unit_of_work() as session:
+        await repository.mark_failed(session, email_id, redact(error)[:1000])
+    log.warning("email %s failed for good: %s", email_id, redact(error))
+    return status
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=LEASE_SECONDS)
+
+
+async def due(database: Database) -> list[int]:
+    async with database.unit_of_work() as session:
+        return await repository.due_ids(session)

@@ -1,0 +1,96 @@
+"""Email delivery through the real worker and a real SMTP server: once, retried, or failed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from clockify_tracker.config import Settings
+from clockify_tracker.email import service
+from clockify_tracker.kit.celery_app import create_celery_app
+from clockify_tracker.kit.db import Database
+from clockify_tracker.kit.outbox import CeleryPublisher, OutboxDispatcher
+from clockify_tracker.models import EmailMessage
+from tests.fixtures.smtp import SmtpServer
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.usefixtures("celery_worker")
+
+
+async def enqueue(
+    db: Database, subject: str = "Sesión iniciada", *, signal: bool = True
+) -> EmailMessage:
+    dispatcher = OutboxDispatcher(db, CeleryPublisher(create_celery_app(Settings())))
+    async with db.unit_of_work() as session:
+        email = await service.enqueue(
+            session, kind="started", recipients=["coordinacion@example.com", "ana@example.com"],
+            subject=subject, text_body="Hola", html_body="<p>Hola</p>",
+        )  # fmt: skip
+    if signal:
+        await dispatcher.hand_over(session)
+    await dispatcher.aclose()
+    return email
+
+
+async def row(db: Database, email_id: int) -> EmailMessage:
+    async with db.unit_of_work() as session:
+        found = await session.scalar(select(EmailMessage).where(EmailMessage.id == email_id))
+    assert found is not None
+    return found
+
+
+async def settled(db: Database, email_id: int, status: str) -> EmailMessage | None:
+    found = await row(db, email_id)
+    return found if found.status == status else None
+
+
+async def test_an_email_is_sent_once_with_its_stable_message_id(
+    db: Database, smtp_server: SmtpServer
+) -> None:
+    email = await enqueue(db)
+
+    sent = await eventually(lambda: settled(db, email.id, "sent"))
+    assert sent.sent_at is not None
+    assert sent.attempts == 1
+    await asyncio.sleep(1.5)  # the sweeper had its chances to send it again
+    assert len(smtp_server.messages) == 1
+    received = smtp_server.messages[0]
+    assert received.message["Message-ID"] == email.message_id
+    assert sorted(received.rcpt_tos) == ["ana@example.com", "coordinacion@example.com"]
+
+
+async def test_a_451_twice_then_accepted_is_delivered_exactly_once(
+    db: Database, smtp_server: SmtpServer
+) -> None:
+    smtp_server.handler.refusals.extend(["451 4.3.0 Try again later", "451 4.3.0 Try again later"])
+    email = await enqueue(db)
+
+    sent = await eventually(lambda: settled(db, email.id, "sent"))
+    assert sent.attempts == 3
+    await asyncio.sleep(1.5)
+    assert len(smtp_server.messages) == 1
+
+
+async def test_a_550_fails_at_once_and_stays_visible(db: Database, smtp_server: SmtpServer) -> None:
+    smtp_server.handler.refusals.append("550 5.1.1 No such mailbox")
+    email = await enqueue(db)
+
+    failed = await eventually(lambda: settled(db, email.id, "failed"))
+    assert failed.attempts == 1
+    assert failed.last_error is not None
+    assert "550" in failed.last_error
+    assert smtp_server.messages == []
+
+
+async def test_racing_senders_deliver_it_once(db: Database, smtp_server: SmtpServer) -> None:
+    """The worker's sweeper and three in-process senders all try the same row at once."""
+    email = await enqueue(db, signal=False)
+    smtp = Settings(mail_server=smtp_server.host, mail_port=smtp_server.port, mail_use_tls=False)
+    outcomes = await asyncio.gather(*(service.deliver(db, smtp, email.id) for _ in range(3)))
+    await eventually(lambda: settled(db, email.id, "sent"))
+    await asyncio.sleep(1.5)
+    assert outcomes.count("sent") <= 1
+    assert set(outcomes) <= {"sent", "skipped"}, "a racing sender skips, it does not fail"
+    assert len(smtp_server.messages) == 1
