@@ -72,3 +72,14 @@ class Database:
             await self._raw_pool.close()
             self._raw_pool = None
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def one_off_unit_of_work(url: URL) -> AsyncIterator[AsyncSession]:
+    """One transaction on a connection opened for it and closed after: for commands."""
+    database = Database(url, pool_size=1)
+    try:
+        async with database.unit_of_work() as session:
+            yield session
+    finally:
+        await database.dispose()
