@@ -167,7 +167,7 @@ def _notification_kinds(before: dict[str, Any] | None, row: ClockifySession) -> 
     return kinds
 
 
-def _notification_context(row: ClockifySession, user: ClockifyUser) -> dict[str, Any]:
+def notification_context(row: ClockifySession, user: ClockifyUser) -> dict[str, Any]:
     return {
         "session": snapshot(row),
         "user": {"id": user.id, "name": user.name, "email": user.email, "notify": user.notify},
@@ -289,7 +289,7 @@ async def _apply(
                 kind=kind,
                 session_id=row.id,
                 clockify_user_id=user.id,
-                context=_notification_context(row, user),
+                context=notification_context(row, user),
             ),
         )
     return IngestResult("created" if before is None else "updated", row.id, user.id)

@@ -14,6 +14,7 @@ from clockify_tracker.clockify.dependencies import ClockifyScope
 from clockify_tracker.clockify.ingest import (
     IN_REVIEW,
     effective_status,
+    notification_context,
     resolve_zone,
     snapshot,
 )
@@ -87,7 +88,7 @@ async def decide(
         row.valid_start_at, row.valid_end_at = row.start_at, row.end_at
         row.valid_duration_seconds = row.duration_seconds
     row.status = effective_status(row)
-    after = await _record(session, row, "approval" if approve else "rejection", scope.actor, before)
+    await _record(session, row, "approval" if approve else "rejection", scope.actor, before)
     repository.add_notification(
         session,
         Notification(
@@ -95,16 +96,7 @@ async def decide(
             kind="approved" if approve else "rejected",
             session_id=row.id,
             clockify_user_id=user.id,
-            context={
-                "session": after,
-                "user": {
-                    "id": user.id,
-                    "name": user.name,
-                    "email": user.email,
-                    "notify": user.notify,
-                },
-                "actor": scope.actor,
-            },
+            context={**notification_context(row, user), "actor": scope.actor},
         ),
     )
     return row, user
