@@ -13,20 +13,34 @@ from clockify_tracker.kit.celery_app import create_celery_app
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.outbox import CeleryPublisher, OutboxDispatcher
 from clockify_tracker.models import EmailMessage
+from clockify_tracker.storage import service as storage
 from tests.fixtures.smtp import SmtpServer
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 async def enqueue(
-    db: Database, subject: str = "Sesión iniciada", *, signal: bool = True
+    db: Database,
+    subject: str = "Sesión iniciada",
+    *,
+    signal: bool = True,
+    attachment: bytes | None = None,
 ) -> EmailMessage:
     dispatcher = OutboxDispatcher(db, CeleryPublisher(create_celery_app(Settings())))
     async with db.unit_of_work() as session:
+        file_ids = []
+        if attachment is not None:
+            stored = await storage.save(
+                session, filename="reporte_José Pérez_2026-11-01.xlsx", content=attachment,
+                content_type=XLSX, organization_id=None,
+            )  # fmt: skip
+            file_ids.append(stored.id)
         email = await service.enqueue(
             session, kind="started", recipients=["coordinacion@example.com", "ana@example.com"],
-            subject=subject, text_body="Hola", html_body="<p>Hola</p>",
+            subject=subject, text_body="Hola", html_body="<p>Hola</p>", attachment_ids=file_ids,
         )  # fmt: skip
     if signal:
         await dispatcher.hand_over(session)
@@ -59,6 +73,24 @@ async def test_an_email_is_sent_once_with_its_stable_message_id(
     received = smtp_server.messages[0]
     assert received.message["Message-ID"] == email.message_id
     assert sorted(received.rcpt_tos) == ["ana@example.com", "coordinacion@example.com"]
+    assert received.message["Auto-Submitted"] == "auto-generated"
+    assert received.message.get_body(("plain",)).get_content().strip() == "Hola"
+    assert received.message.get_body(("html",)).get_content().strip() == "<p>Hola</p>"
+
+
+async def test_an_attachment_by_reference_arrives_with_its_bytes_and_a_safe_name(
+    db: Database, smtp_server: SmtpServer
+) -> None:
+    workbook = bytes(range(256)) * 40
+    email = await enqueue(db, attachment=workbook)
+    assert len(email.attachments) == 1
+    assert set(email.attachments[0]) == {"file_id"}, "referenced, not copied"
+
+    await eventually(lambda: settled(db, email.id, "sent"))
+    (attachment,) = list(smtp_server.messages[0].message.iter_attachments())
+    assert attachment.get_filename() == "reporte_Jose_Perez_2026-11-01.xlsx"
+    assert attachment.get_content_type() == XLSX
+    assert attachment.get_content() == workbook
 
 
 async def test_a_451_twice_then_accepted_is_delivered_exactly_once(

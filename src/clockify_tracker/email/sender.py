@@ -13,12 +13,20 @@ from clockify_tracker.config import Settings
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Outgoing:
     message_id: str
     recipients: list[str]
     subject: str
     text_body: str
     html_body: str | None
+    attachments: tuple[Attachment, ...] = ()
 
 
 class PermanentSmtpError(Exception):
@@ -36,9 +44,19 @@ def build(outgoing: Outgoing, settings: Settings) -> MimeMessage:
     message["Subject"] = outgoing.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = outgoing.message_id
+    # RFC 3834: vacation responders and ticket systems must not answer a notification.
+    message["Auto-Submitted"] = "auto-generated"
     message.set_content(outgoing.text_body)
     if outgoing.html_body:
         message.add_alternative(outgoing.html_body, subtype="html")
+    for attachment in outgoing.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
     return message
 
 

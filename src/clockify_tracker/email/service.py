@@ -10,11 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockify_tracker.config import Settings
 from clockify_tracker.email import repository
-from clockify_tracker.email.sender import Outgoing, PermanentSmtpError, TransientSmtpError, send
+from clockify_tracker.email.sender import (
+    Attachment,
+    Outgoing,
+    PermanentSmtpError,
+    TransientSmtpError,
+    send,
+)
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.logging import redact
 from clockify_tracker.kit.outbox import signal_after_commit
 from clockify_tracker.models import EmailMessage
+from clockify_tracker.storage import service as storage
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +38,10 @@ async def enqueue(
     text_body: str,
     html_body: str | None = None,
     organization_id: int | None = None,
+    attachment_ids: list[int] | None = None,
 ) -> EmailMessage:
-    """Write the email in the caller's transaction; after commit the worker is signalled."""
+    """Write the email in the caller's transaction; after commit the worker is signalled.
+    Attachments are stored files, referenced by id: the row never carries their bytes."""
     unique = list(dict.fromkeys(address.strip() for address in recipients if address.strip()))
     email = EmailMessage(
         organization_id=organization_id,
@@ -42,6 +51,7 @@ async def enqueue(
         text_body=text_body,
         html_body=html_body,
         message_id=f"<{uuid.uuid4().hex}@clockify-tracker>",
+        attachments=[{"file_id": file_id} for file_id in attachment_ids or []],
     )
     session.add(email)
     await session.flush()
@@ -55,12 +65,14 @@ async def deliver(database: Database, settings: Settings, email_id: int) -> str:
         email = await repository.claim(session, email_id, lease=_lease())
         if email is None:
             return "skipped"
+        files = await storage.load(session, [item["file_id"] for item in email.attachments])
         outgoing = Outgoing(
             email.message_id,
             list(email.recipients),
             email.subject,
             email.text_body,
             email.html_body,
+            tuple(Attachment(f.filename, f.content_type, f.content) for f in files),
         )
         attempts = email.attempts
     try:

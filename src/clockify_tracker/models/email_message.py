@@ -31,6 +31,8 @@ class EmailMessage(TimestampMixin, Base):
             "next_attempt_at",
             postgresql_where=text("status IN ('pending', 'sending')"),
         ),
+        # Coordinators list the failed ones, newest first.
+        Index("ix_email_message_failed", "created_at", postgresql_where=text("status = 'failed'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -50,3 +52,7 @@ class EmailMessage(TimestampMixin, Base):
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    # Files sent with the email, by reference: [{"file_id": 7}]; the bytes stay in stored_file.
+    attachments: Mapped[list[dict[str, int]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )

@@ -1,0 +1,1 @@
+"""Files the service produces (reports), kept in PostgreSQL and referenced by id."""
