@@ -83,5 +83,9 @@ def configure_test_environment() -> TestServices:
         EMAIL_RETRY_DELAY="0.2",
         OUTBOX_GRACE_SECONDS="1",
         SECRET_TOKEN="test-secret-token-value",
+        # The default organization's coordination, who get every notification.
+        MAIL_RECIPIENT="clockify@example.com",
+        MAIL_RECIPIENTS="coordinacion@example.com,gerencia@example.com",
+        MAIL_DEFAULT_SENDER="notificaciones@example.com",
     )
     return TestServices(database_url, redis_url, f"{db_origin}; {redis_origin}", _stops)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockify_tracker.clockify import repository
+from clockify_tracker.clockify.notify import notify
 from clockify_tracker.clockify.payload import TimeEntryPayload
 from clockify_tracker.clockify.reducer import (
     Delivery,
@@ -29,7 +30,6 @@ from clockify_tracker.models import (
     ClockifyEvent,
     ClockifySession,
     ClockifyUser,
-    Notification,
 )
 from clockify_tracker.organization import service as organization_service
 
@@ -281,17 +281,16 @@ async def _apply(
     if row.overtime and not row.overtime_notified:
         row.overtime_notified = True
         kinds.append("overtime")
+    context = notification_context(row, user)
+    if before is not None:
+        context["before"] = before
     for kind in kinds:
-        repository.add_notification(
-            session,
-            Notification(
-                organization_id=organization_id,
-                kind=kind,
-                session_id=row.id,
-                clockify_user_id=user.id,
-                context=notification_context(row, user),
-            ),
-        )
+        await notify(
+            session, settings, kind=kind, organization_id=organization_id, session_id=row.id,
+            user=user, context=context,
+            # The review email already says what was edited: one email per change.
+            send_email=not (kind == "edited" and "review" in kinds),
+        )  # fmt: skip
     return IngestResult("created" if before is None else "updated", row.id, user.id)
 
 

@@ -164,6 +164,7 @@ async def approve_session(
     body: ApproveRequest,
     scope: Scope,
     session: DbSession,
+    services: Services,
     externalSesionId: Annotated[  # noqa: N803 - the seed's query name
         str, Query(min_length=1, max_length=64, examples=["6260fee78065a229df4561dd"]), NoNul
     ],
@@ -171,8 +172,9 @@ async def approve_session(
     """Approving makes the current times the valid ones; rejecting keeps the last accepted
     ones. Recorded in the binnacle; the user and the coordinators are notified."""
     row, user = await session_service.decide(
-        session, scope, externalSesionId, approve=body.aprobado, observation=body.observacion
-    )
+        session, scope, services.settings, externalSesionId,
+        approve=body.aprobado, observation=body.observacion,
+    )  # fmt: skip
     return session_out(row, user)
 
 

@@ -18,6 +18,7 @@ from clockify_tracker.clockify.ingest import (
     resolve_zone,
     snapshot,
 )
+from clockify_tracker.clockify.notify import notify
 from clockify_tracker.clockify.payload import check_duration, parse_duration
 from clockify_tracker.clockify.repository import SessionFilters
 from clockify_tracker.clockify.schemas import SessionCreate, SessionUpdate
@@ -25,7 +26,7 @@ from clockify_tracker.config import Settings
 from clockify_tracker.exceptions import ConflictError, NotFoundError, UnprocessableError
 from clockify_tracker.kit.pagination import Page
 from clockify_tracker.kit.time import utcnow
-from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser, Notification
+from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser
 
 APPROVED, REJECTED = "APROBADO", "REPROBADO"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -64,6 +65,7 @@ async def get_session(session: AsyncSession, scope: ClockifyScope, session_id: i
 async def decide(
     session: AsyncSession,
     scope: ClockifyScope,
+    settings: Settings,
     external_id: str,
     *,
     approve: bool,
@@ -89,16 +91,11 @@ async def decide(
         row.valid_duration_seconds = row.duration_seconds
     row.status = effective_status(row)
     await _record(session, row, "approval" if approve else "rejection", scope.actor, before)
-    repository.add_notification(
-        session,
-        Notification(
-            organization_id=row.organization_id,
-            kind="approved" if approve else "rejected",
-            session_id=row.id,
-            clockify_user_id=user.id,
-            context={**notification_context(row, user), "actor": scope.actor},
-        ),
-    )
+    await notify(
+        session, settings, kind="approved" if approve else "rejected",
+        organization_id=row.organization_id, session_id=row.id, user=user,
+        context={**notification_context(row, user), "actor": scope.actor},
+    )  # fmt: skip
     return row, user
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clockify_tracker.models import ClockifyWorkspace, Membership, Organization
+from clockify_tracker.models import Account, ClockifyWorkspace, Membership, Organization, Role
 
 
 async def find_by_reference(session: AsyncSession, reference: str) -> Organization | None:
@@ -93,3 +93,18 @@ async def upsert_membership(
             set_={"role": statement.excluded.role, "updated_at": func.now()},
         )
     )
+
+
+async def coordinator_emails(session: AsyncSession, organization_id: int) -> list[str]:
+    """The active accounts with the coordinator role in the organization."""
+    rows = await session.scalars(
+        select(Account.email)
+        .join(Membership, Membership.account_id == Account.id)
+        .where(
+            Membership.organization_id == organization_id,
+            Membership.role == Role.COORDINADOR.value,
+            Account.is_active.is_(True),
+        )
+        .order_by(func.lower(Account.email))
+    )
+    return list(rows)

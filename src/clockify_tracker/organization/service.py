@@ -66,3 +66,20 @@ async def owner_of_workspace(
         return owner
     organization = await get_or_create_organization(session, default_organization)
     return await repository.attach_workspace(session, workspace_id, organization.id, workspace_name)
+
+
+async def coordinator_recipients(
+    session: AsyncSession,
+    organization_id: int,
+    *,
+    configured: list[str],
+    default_organization: str,
+) -> list[str]:
+    """Who coordinates an organization by email: its coordinator accounts and, for the
+    default organization only, the configured MAIL_RECIPIENT/MAIL_RECIPIENTS (another
+    organization's data never goes to addresses it did not choose)."""
+    addresses = await repository.coordinator_emails(session, organization_id)
+    organization = await repository.get(session, organization_id)
+    if organization is not None and organization.slug == slugify(default_organization):
+        addresses = [*configured, *addresses]
+    return list(dict.fromkeys(address.lower() for address in addresses))
