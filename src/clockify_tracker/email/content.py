@@ -31,6 +31,15 @@ class Content:
     html: str
 
 
+def _render(template: str, subject: str, values: Mapping[str, Any]) -> Content:
+    """`template`.txt and `template`.html with the same values."""
+    return Content(
+        subject=subject,
+        text=_environment.get_template(f"{template}.txt").render(values),
+        html=_environment.get_template(f"{template}.html").render(values),
+    )
+
+
 @dataclass(frozen=True)
 class SessionKind:
     label: str  # in the subject and the banner
@@ -243,11 +252,7 @@ def session_notification(kind: str, context: Mapping[str, Any], audience: Audien
         "rows": _session_rows(session, user, zone),
         "changes": _changes(context.get("before"), session, zone),
     }
-    return Content(
-        subject=f"Clockify - {spec.label} - {user['name']} - ({when})",
-        text=_environment.get_template("session.txt").render(values),
-        html=_environment.get_template("session.html").render(values),
-    )
+    return _render("session", f"Clockify - {spec.label} - {user['name']} - ({when})", values)
 
 
 # --- report delivery and automation failure ----------------------------------------------
@@ -275,11 +280,7 @@ def report_delivery(
         "worked": hours_minutes(worked_seconds),
         "filename": filename,
     }
-    return Content(
-        subject=f"Reporte {label} de Clockify - {person}",
-        text=_environment.get_template("report.txt").render(values),
-        html=_environment.get_template("report.html").render(values),
-    )
+    return _render("report", f"Reporte {label} de Clockify - {person}", values)
 
 
 def automation_failure(
@@ -303,8 +304,5 @@ def automation_failure(
         "error": error[-4000:],
     }
     when = f"{started_at.astimezone(zone):%Y-%m-%d %H:%M}"
-    return Content(
-        subject=f"Automatización con error - {automation} - ({when})",
-        text=_environment.get_template("automation_failed.txt").render(values),
-        html=_environment.get_template("automation_failed.html").render(values),
-    )
+    subject = f"Automatización con error - {automation} - ({when})"
+    return _render("automation_failed", subject, values)
