@@ -19,6 +19,7 @@ from clockify_tracker.models import (
     ClockifySession,
     ClockifyUser,
     ClockifyWorkspace,
+    EmailMessage,
     Organization,
 )
 from tests.support.clockify import deliver, entry
@@ -36,6 +37,7 @@ class Seed:
     b: Organization
     a_session_id: int
     a_binnacle_id: int
+    a_email_id: int
     a_external_id: str = A_ENTRY
 
     def values(self) -> dict[str, Any]:
@@ -46,6 +48,7 @@ class Seed:
             "a_id": self.a.id,
             "a_session_id": self.a_session_id,
             "a_binnacle_id": self.a_binnacle_id,
+            "a_email_id": self.a_email_id,
             "a_external_id": self.a_external_id,
             "a_user": A_USER,
         }
@@ -160,6 +163,8 @@ CASES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] 
         {"idSesion": "{a_session_id}", "description": "x"},
         None,
     ),
+    ("emails: failed", "GET", "/api-clockify/emails/failed", None, None),
+    ("emails: retry", "POST", "/api-clockify/emails/{a_email_id}/retry", None, None),
 ]
 
 
@@ -200,9 +205,16 @@ async def seed(db: Database, client: httpx.AsyncClient) -> Seed:
         user.email = "ana@example.com"
         a_session = await session.scalar(select(ClockifySession))
         a_entry = await session.scalar(select(BinnacleEntry))
+        a_email = EmailMessage(
+            organization_id=a.id, kind="review", recipients=["coord@alfa.example"],
+            subject=A_DESCRIPTION, text_body=A_DESCRIPTION, message_id="<alfa@clockify-tracker>",
+            status="failed", attempts=1, last_error="550 5.1.1 No such mailbox",
+        )  # fmt: skip
+        session.add(a_email)
+        await session.flush()
     assert a_session is not None
     assert a_entry is not None
-    return Seed(a, b, a_session.id, a_entry.id)
+    return Seed(a, b, a_session.id, a_entry.id, a_email.id)
 
 
 @pytest.mark.parametrize(
@@ -248,3 +260,6 @@ async def test_the_matrix_would_see_a_leak(
         own = await client.get(path)
         assert own.status_code == 200, path
         assert seed.a_external_id in own.text, path
+    own_emails = await client.get("/api-clockify/emails/failed")
+    assert [e["idEmail"] for e in own_emails.json()] == [seed.a_email_id]
+    assert A_DESCRIPTION in own_emails.text

@@ -10,6 +10,7 @@ from clockify_tracker.clockify.session_endpoints import binnacle as binnacle_rou
 from clockify_tracker.clockify.session_endpoints import sessions as sessions_router
 from clockify_tracker.clockify.user_endpoints import users as users_router
 from clockify_tracker.clockify.webhook_endpoints import webhook_routes
+from clockify_tracker.email.endpoints import emails as emails_router
 from clockify_tracker.health.endpoints import router as health_router
 
 # Plain Starlette routes mounted first, ahead of every FastAPI route: the Clockify webhooks,
@@ -23,3 +24,4 @@ api_router.include_router(sessions_router)
 api_router.include_router(binnacle_router)
 api_router.include_router(users_router)
 api_router.include_router(error_log_router)
+api_router.include_router(emails_router)

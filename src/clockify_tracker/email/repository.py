@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockify_tracker.models import EmailMessage
@@ -71,3 +71,38 @@ async def due_ids(session: AsyncSession, limit: int = 500) -> list[int]:
         select(EmailMessage.id).where(_claimable()).order_by(EmailMessage.id).limit(limit)
     )
     return list(rows)
+
+
+def _visible(organization_ids: frozenset[int] | None) -> ColumnElement[bool]:
+    """Emails of no organization (none yet, but possible) are for the token and superadmins."""
+    if organization_ids is None:
+        return true()
+    return EmailMessage.organization_id.in_(organization_ids)
+
+
+async def get(
+    session: AsyncSession, organization_ids: frozenset[int] | None, email_id: int
+) -> EmailMessage | None:
+    return await session.scalar(
+        select(EmailMessage).where(EmailMessage.id == email_id, _visible(organization_ids))
+    )
+
+
+async def list_failed(
+    session: AsyncSession, organization_ids: frozenset[int] | None, *, limit: int, offset: int
+) -> tuple[list[EmailMessage], int]:
+    query = select(EmailMessage).where(EmailMessage.status == "failed", _visible(organization_ids))
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(EmailMessage.id.desc()).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def reset_failed(session: AsyncSession, email_id: int) -> EmailMessage | None:
+    """A failed email back to pending with a fresh retry budget; None if it is not failed
+    (any more): two coordinators pressing retry at once reset it once."""
+    return await session.scalar(
+        update(EmailMessage)
+        .where(EmailMessage.id == email_id, EmailMessage.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=func.now(), lease_until=None)
+        .returning(EmailMessage)
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +18,16 @@ from clockify_tracker.email.sender import (
     TransientSmtpError,
     send,
 )
+from clockify_tracker.exceptions import ConflictError, NotFoundError
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.logging import redact
 from clockify_tracker.kit.outbox import signal_after_commit
 from clockify_tracker.models import EmailMessage
 from clockify_tracker.storage import service as storage
+
+if TYPE_CHECKING:
+    from clockify_tracker.clockify.dependencies import ClockifyScope
+    from clockify_tracker.kit.pagination import Page
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +114,31 @@ def _lease() -> timedelta:
 async def due(database: Database) -> list[int]:
     async with database.unit_of_work() as session:
         return await repository.due_ids(session)
+
+
+async def list_failed(
+    session: AsyncSession, scope: ClockifyScope, page: Page
+) -> tuple[list[EmailMessage], int]:
+    """Emails that will not be sent unless someone retries them, newest first."""
+    return await repository.list_failed(
+        session, scope.readable, limit=page.limit, offset=page.offset
+    )
+
+
+async def retry_failed(session: AsyncSession, scope: ClockifyScope, email_id: int) -> EmailMessage:
+    """Back to pending with the whole retry budget; the worker is signalled after commit."""
+    email = await repository.get(session, scope.readable, email_id)
+    if email is None:
+        raise NotFoundError("Correo no encontrado")
+    if email.organization_id is not None:
+        scope.check_write(email.organization_id)
+    if email.status != "failed":
+        raise ConflictError(
+            f"Solo se reintenta un correo fallido; este está en estado '{email.status}'"
+        )
+    reset = await repository.reset_failed(session, email_id)
+    if reset is None:
+        raise ConflictError("Otra persona ya reintentó este correo")
+    signal_after_commit(session, SEND_TASK, email_id)
+    log.info("email %s: retry requested by %s", email_id, scope.actor)
+    return reset
