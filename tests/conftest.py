@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.app",
     "tests.fixtures.worker",
+    "tests.fixtures.stack",
 ]
 
 

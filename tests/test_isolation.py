@@ -7,6 +7,7 @@ Each later domain adds its rows to CASES: (name, method, path, json body or None
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -21,6 +22,8 @@ from clockify_tracker.models import (
     ClockifyWorkspace,
     EmailMessage,
     Organization,
+    ReportJob,
+    StoredFile,
 )
 from tests.support.clockify import deliver, entry
 from tests.support.factories import create_account, create_organization, login
@@ -38,6 +41,8 @@ class Seed:
     a_session_id: int
     a_binnacle_id: int
     a_email_id: int
+    a_report_id: int
+    a_user_id: int
     a_external_id: str = A_ENTRY
 
     def values(self) -> dict[str, Any]:
@@ -49,6 +54,8 @@ class Seed:
             "a_session_id": self.a_session_id,
             "a_binnacle_id": self.a_binnacle_id,
             "a_email_id": self.a_email_id,
+            "a_report_id": self.a_report_id,
+            "a_user_id": self.a_user_id,
             "a_external_id": self.a_external_id,
             "a_user": A_USER,
         }
@@ -165,6 +172,27 @@ CASES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] 
     ),
     ("emails: failed", "GET", "/api-clockify/emails/failed", None, None),
     ("emails: retry", "POST", "/api-clockify/emails/{a_email_id}/retry", None, None),
+    ("reports: status", "GET", "/api-clockify/session-report/{a_report_id}", None, None),
+    ("reports: download", "GET", "/api-clockify/session-report/{a_report_id}/download", None, None),
+    (
+        "reports: one of A's users",
+        "POST",
+        "/api-clockify/session-report/user",
+        {
+            "idUser": "{a_user_id}",
+            "startDate": "2026-11-01",
+            "endDate": "2026-11-30",
+            "emailToSend": "b@example.com",
+        },
+        None,
+    ),
+    (
+        "reports: send all (B's own)",
+        "POST",
+        "/api-clockify/session-report/sendAllReports",
+        {"type": "monthly", "month": 11, "year": 2026},
+        None,
+    ),
 ]
 
 
@@ -211,10 +239,22 @@ async def seed(db: Database, client: httpx.AsyncClient) -> Seed:
             status="failed", attempts=1, last_error="550 5.1.1 No such mailbox",
         )  # fmt: skip
         session.add(a_email)
+        a_file = StoredFile(
+            organization_id=a.id, filename="reporte_alfa.xlsx", content_type="application/zip",
+            size_bytes=len(A_DESCRIPTION.encode()), content=A_DESCRIPTION.encode(),
+        )  # fmt: skip
+        session.add(a_file)
+        await session.flush()
+        a_report = ReportJob(
+            organization_id=a.id, kind="monthly", trigger="manual", status="done",
+            period_start=date(2026, 11, 1), period_end=date(2026, 11, 30),
+            requested_by="a@example.com", file_id=a_file.id,
+        )  # fmt: skip
+        session.add(a_report)
         await session.flush()
     assert a_session is not None
     assert a_entry is not None
-    return Seed(a, b, a_session.id, a_entry.id, a_email.id)
+    return Seed(a, b, a_session.id, a_entry.id, a_email.id, a_report.id, user.id)
 
 
 @pytest.mark.parametrize(
@@ -235,11 +275,11 @@ async def test_an_account_of_b_never_sees_or_reaches_a(
         method, fill(path, seed), json=fill(body, seed), params=fill(query, seed)
     )
 
-    assert response.status_code in {200, 403, 404}, response.text
+    assert response.status_code in {200, 202, 403, 404}, response.text
     text = response.text
     for marker in seed.markers():
         assert marker not in text, f"{name}: A's {marker!r} leaked to B"
-    if response.status_code == 200:
+    if response.status_code in {200, 202}:
         assert (await client.get("/api/auth/me")).json()["data"]["organizacionActiva"][
             "nombre"
         ] == seed.b.name
@@ -263,3 +303,5 @@ async def test_the_matrix_would_see_a_leak(
     own_emails = await client.get("/api-clockify/emails/failed")
     assert [e["idEmail"] for e in own_emails.json()] == [seed.a_email_id]
     assert A_DESCRIPTION in own_emails.text
+    own_report = await client.get(f"/api-clockify/session-report/{seed.a_report_id}/download")
+    assert own_report.content == A_DESCRIPTION.encode()

@@ -12,6 +12,7 @@ TASK_MODULES = [
     "clockify_tracker.kit.outbox.tasks",
     "clockify_tracker.clockify.tasks",
     "clockify_tracker.email.tasks",
+    "clockify_tracker.report.tasks",
 ]
 
 app.conf.imports = TASK_MODULES

@@ -4,18 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from clockify_tracker.clockify.monitor import MONITOR_TASK
 from clockify_tracker.clockify.tasks import SWEEP_TASK as WEBHOOK_SWEEP_TASK
 from clockify_tracker.config import Settings
 from clockify_tracker.email.tasks import SWEEP_TASK as EMAIL_SWEEP_TASK
 from clockify_tracker.kit.outbox.tasks import SWEEP_TASK
+from clockify_tracker.report.tasks import SCHEDULE_TASK as REPORT_SCHEDULE_TASK
+from clockify_tracker.report.tasks import SWEEP_TASK as REPORT_SWEEP_TASK
+
+
+def _entry(task: str, every: float) -> dict[str, Any]:
+    # A run that waited longer than two periods is superseded by the next one.
+    return {"task": task, "schedule": every, "options": {"expires": max(every * 2, 10.0)}}
 
 
 def beat_schedule(app_settings: Settings) -> dict[str, dict[str, Any]]:
     interval = app_settings.email_process_interval
-    # A sweep that waited longer than two intervals is superseded by the next one.
-    options = {"expires": max(interval * 2, 10.0)}
-    return {
-        "outbox-sweeper": {"task": SWEEP_TASK, "schedule": interval, "options": options},
-        "webhook-sweeper": {"task": WEBHOOK_SWEEP_TASK, "schedule": interval, "options": options},
-        "email-sweeper": {"task": EMAIL_SWEEP_TASK, "schedule": interval, "options": options},
+    schedule = {
+        "outbox-sweeper": _entry(SWEEP_TASK, interval),
+        "webhook-sweeper": _entry(WEBHOOK_SWEEP_TASK, interval),
+        "email-sweeper": _entry(EMAIL_SWEEP_TASK, interval),
+        "report-sweeper": _entry(REPORT_SWEEP_TASK, interval),
     }
+    # Both are safe with several beats: the report period and the overtime flag are each
+    # recorded once in PostgreSQL, whoever gets there first.
+    if app_settings.reports_schedule_enabled:
+        schedule["report-scheduler"] = _entry(
+            REPORT_SCHEDULE_TASK, app_settings.report_schedule_interval
+        )
+    if app_settings.monitor_interval_seconds > 0:
+        schedule["open-session-monitor"] = _entry(
+            MONITOR_TASK, app_settings.monitor_interval_seconds
+        )
+    return schedule

@@ -12,6 +12,8 @@ from clockify_tracker.clockify.user_endpoints import users as users_router
 from clockify_tracker.clockify.webhook_endpoints import webhook_routes
 from clockify_tracker.email.endpoints import emails as emails_router
 from clockify_tracker.health.endpoints import router as health_router
+from clockify_tracker.report.endpoints import legacy_reports as legacy_reports_router
+from clockify_tracker.report.endpoints import reports as reports_router
 
 # Plain Starlette routes mounted first, ahead of every FastAPI route: the Clockify webhooks,
 # the hot path (see clockify/webhook_endpoints.py for why they bypass FastAPI's layer).
@@ -25,3 +27,5 @@ api_router.include_router(binnacle_router)
 api_router.include_router(users_router)
 api_router.include_router(error_log_router)
 api_router.include_router(emails_router)
+api_router.include_router(reports_router)
+api_router.include_router(legacy_reports_router)

@@ -105,6 +105,18 @@ class Settings(BaseSettings):
 
     app_timezone: str = "America/Mexico_City"
     overtime_hours: float = Field(default=5.0, gt=0)
+
+    # Periodic reports: weekly on Mondays and monthly on the 1st, at REPORT_SEND_HOUR local
+    # time. Beat checks every REPORT_SCHEDULE_INTERVAL seconds which period is due, so a beat
+    # that was down at that hour still sends it within REPORT_CATCH_UP_HOURS, and never twice.
+    reports_schedule_enabled: bool = True
+    report_send_hour: int = Field(default=7, ge=0, le=23)
+    report_catch_up_hours: float = Field(default=48.0, ge=0)
+    report_schedule_interval: float = Field(default=60.0, gt=0)
+    report_max_days: int = Field(default=366, ge=1)
+    # The open-session monitor: every this many seconds a running session past OVERTIME_HOURS
+    # is flagged; 0 turns it off.
+    monitor_interval_seconds: float = Field(default=60.0, ge=0)
     automations_dir: Path = Path("automations")
     cors_origins: CommaList = Field(default_factory=list)
     default_organization: str = "default"

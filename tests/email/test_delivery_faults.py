@@ -1,113 +1,27 @@
 """Email delivery when infrastructure fails: Redis stopped while webhooks arrive, and several
-workers and sweepers racing on the same rows.
-
-These tests run a stack of their own (a database, a Redis they can stop, an SMTP server and
-workers), so the suite's shared worker cannot deliver for them and hide a broken path."""
+workers and sweepers racing on the same rows. On a stack of their own (tests/fixtures/stack.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-from celery import Celery
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import func, select
 
-from clockify_tracker.config import Settings, settings
 from clockify_tracker.email import service as email_service
-from clockify_tracker.kit.celery_app import create_celery_app
 from clockify_tracker.kit.db import Database
-from clockify_tracker.local.embedded import EmbeddedRedis, ensure_database, free_port
 from clockify_tracker.main import create_app
 from clockify_tracker.models import ClockifyEvent, EmailMessage
-from tests.fixtures.database import run_alembic, truncate_all
-from tests.fixtures.smtp import ReceivedMail, SmtpServer, running_smtp_server
-from tests.fixtures.worker import WorkerProcess, start_worker
+from tests.fixtures.smtp import ReceivedMail, SmtpServer
+from tests.fixtures.stack import Stack
 from tests.support.clockify import entry, send
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.slow
 
-FAULTS_DATABASE = "clockify_tracker_faults"
 COORDINATION = ["clockify@example.com", "coordinacion@example.com", "gerencia@example.com"]
-
-
-@dataclass
-class Stack:
-    database_url: str
-    redis: EmbeddedRedis
-    smtp: SmtpServer
-    db: Database
-    workdir: Path
-
-    @property
-    def settings(self) -> Settings:
-        return Settings.model_validate(
-            {"DATABASE_URL": self.database_url, "redis_url": self.redis.url}
-        )
-
-    @property
-    def broker(self) -> Celery:
-        return create_celery_app(self.settings)
-
-    def worker(self) -> WorkerProcess:
-        return start_worker(
-            self.workdir, self.smtp, app=self.broker,
-            env={"DATABASE_URL": self.database_url, "REDIS_URL": self.redis.url},
-        )  # fmt: skip
-
-
-def _faults_database_url() -> str:
-    url = settings.database_url
-    admin = url.set(database="postgres").render_as_string(hide_password=False)
-    ensure_database(admin, FAULTS_DATABASE)
-    return url.set(database=FAULTS_DATABASE).render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="module")
-def stack_servers(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, EmbeddedRedis, SmtpServer, Path]]:
-    database_url = _faults_database_url()
-    asyncio.run(_drop_schema(Database(make_url(database_url), pool_size=1)))
-    migrated = run_alembic("upgrade", "head", database_url=database_url)
-    assert migrated.returncode == 0, migrated.stderr
-    workdir = tmp_path_factory.mktemp("faults")
-    redis = EmbeddedRedis(workdir / "redis", free_port(), persistent=False)
-    redis.start()
-    with running_smtp_server() as smtp:
-        try:
-            yield database_url, redis, smtp, workdir
-        finally:
-            redis.stop()
-
-
-async def _drop_schema(database: Database) -> None:
-    async with database.unit_of_work() as session:
-        await session.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await session.execute(text("CREATE SCHEMA public"))
-    await database.dispose()
-
-
-@pytest.fixture
-async def stack(
-    stack_servers: tuple[str, EmbeddedRedis, SmtpServer, Path],
-) -> AsyncIterator[Stack]:
-    database_url, redis, smtp, workdir = stack_servers
-    smtp.handler.messages.clear()
-    smtp.handler.delay_seconds = 0.0
-    db = Database(make_url(database_url), pool_size=5)
-    await truncate_all(db)
-    if not redis.is_running:  # a failed test may have left it stopped
-        redis.start()
-    try:
-        yield Stack(database_url, redis, smtp, db, workdir)
-    finally:
-        await db.dispose()
 
 
 async def delivered(smtp: SmtpServer, count: int) -> list[ReceivedMail] | None:

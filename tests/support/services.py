@@ -82,6 +82,10 @@ def configure_test_environment() -> TestServices:
         EMAIL_PROCESS_INTERVAL="1",
         EMAIL_RETRY_DELAY="0.2",
         OUTBOX_GRACE_SECONDS="1",
+        # The shared worker's beat would act on other tests' rows (a running session from
+        # hours ago, last month's sessions); the tests of these two start their own beats.
+        REPORTS_SCHEDULE_ENABLED="false",
+        MONITOR_INTERVAL_SECONDS="0",
         SECRET_TOKEN="test-secret-token-value",
         # The default organization's coordination, who get every notification.
         MAIL_RECIPIENT="clockify@example.com",

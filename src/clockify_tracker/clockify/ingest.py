@@ -125,7 +125,8 @@ def _apply_state(
     row.offset_start, row.offset_end = fields.offset_start, fields.offset_end
     row.zoned_start, row.zoned_end = fields.zoned_start, fields.zoned_end
     row.is_manual = state.is_manual
-    row.overtime = state.overtime
+    # A running timer the monitor flagged stays flagged: its length is not known until it stops.
+    row.overtime = state.overtime or (fields.running and row.overtime)
     row.updating_quantity = state.updating_quantity
     row.time_edits = state.time_edits
     row.needs_review = state.needs_review
@@ -139,7 +140,7 @@ def _apply_state(
     row.status = effective_status(row)
 
 
-def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
+def changes_between(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"field": column, "old": None if before is None else before[column], "new": after[column]}
         for column in AUDITED_COLUMNS
@@ -257,7 +258,7 @@ async def _apply(
     _apply_state(row, state, user, settings)
     await session.flush()
     after = snapshot(row)
-    changes = _changes(before, after)
+    changes = changes_between(before, after)
     stays_deleted = before is not None and not before["enabled"] and not row.enabled
     if not changes:
         return IngestResult("ignored" if stays_deleted else "unchanged", row.id, user.id)

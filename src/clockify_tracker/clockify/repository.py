@@ -29,6 +29,34 @@ async def lock_entry(session: AsyncSession, entry_id: str) -> None:
     )
 
 
+async def try_lock_entry(session: AsyncSession, entry_id: str) -> bool:
+    """The same lock, without waiting: False while the entry is being applied."""
+    locked: bool = await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(hashtextextended(:entry, 7))"), {"entry": entry_id}
+    )
+    return locked
+
+
+async def running_since_before(
+    session: AsyncSession, started_before: datetime, limit: int
+) -> list[ClockifySession]:
+    """Running sessions not yet flagged overtime that started before this, locked; rows
+    another transaction holds are skipped (the next pass takes them)."""
+    rows = await session.scalars(
+        select(ClockifySession)
+        .where(
+            ClockifySession.currently_running.is_(True),
+            ClockifySession.enabled.is_(True),
+            ClockifySession.overtime.is_(False),
+            ClockifySession.start_at < started_before,
+        )
+        .order_by(ClockifySession.start_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)
+
+
 # The body is stored as JSONB, whose text form is canonical (keys ordered, spacing normalised),
 # so its hash identifies the same delivery however the JSON was spelled.
 _INSERT_DELIVERY = """

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
-from clockify_tracker.clockify import ingest
+from clockify_tracker.clockify import ingest, monitor
 from clockify_tracker.kit.celery_app import celery_app
 from clockify_tracker.kit.logging import redact
 from clockify_tracker.kit.outbox import TaskSignal
@@ -53,3 +54,17 @@ def sweep_unprocessed() -> int:
     """Re-signal entries whose deliveries were stored but never applied (signal lost)."""
     runtime = get_runtime()
     return runtime.run(_sweep(runtime))
+
+
+async def _monitor(runtime: WorkerRuntime) -> int:
+    async with runtime.database.unit_of_work() as session:
+        flagged = await monitor.flag_running_overtime(session, runtime.settings, datetime.now(UTC))
+    await runtime.dispatcher.hand_over(session)
+    return flagged
+
+
+@celery_app.task(name=monitor.MONITOR_TASK, ignore_result=True)
+def monitor_open_sessions() -> int:
+    """Flag running sessions that passed OVERTIME_HOURS (once each) and notify."""
+    runtime = get_runtime()
+    return runtime.run(_monitor(runtime))

@@ -14,6 +14,7 @@ from clockify_tracker.models.notification import Notification
 from clockify_tracker.models.organization import Organization
 from clockify_tracker.models.outbox import OutboxMessage, OutboxStatus
 from clockify_tracker.models.refresh_token import RefreshToken
+from clockify_tracker.models.report_job import ReportJob
 from clockify_tracker.models.stored_file import StoredFile
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "RefreshToken",
+    "ReportJob",
     "Role",
     "StoredFile",
 ]
