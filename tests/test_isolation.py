@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from clockify_tracker.kit.db import Database
 from clockify_tracker.models import (
+    Automation,
     BinnacleEntry,
     ClockifySession,
     ClockifyUser,
@@ -32,6 +33,7 @@ A_WORKSPACE = "6650ccccccccccccccccaaaa"
 A_ENTRY = "6650aaaaaaaaaaaaaaaaaaaa"
 A_DESCRIPTION = "Informe confidencial de Alfa"
 A_USER = "6650bb00bb00bb00bb00bb01"  # the Clockify user of entry()
+A_AUTOMATION = "prod_alfa_confidencial"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Seed:
     a_email_id: int
     a_report_id: int
     a_user_id: int
+    a_automation_id: int
     a_external_id: str = A_ENTRY
 
     def values(self) -> dict[str, Any]:
@@ -56,6 +59,7 @@ class Seed:
             "a_email_id": self.a_email_id,
             "a_report_id": self.a_report_id,
             "a_user_id": self.a_user_id,
+            "a_automation_id": self.a_automation_id,
             "a_external_id": self.a_external_id,
             "a_user": A_USER,
         }
@@ -69,6 +73,7 @@ class Seed:
             self.a_external_id,
             A_DESCRIPTION,
             A_USER,
+            A_AUTOMATION,
         )
 
 
@@ -193,6 +198,63 @@ CASES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] 
         {"type": "monthly", "month": 11, "year": 2026},
         None,
     ),
+    ("automations: list A's", "GET", "/api/automatizaciones", None, {"organizacion": "{a_name}"}),
+    ("automations: list own", "GET", "/api/automatizaciones", None, None),
+    (
+        "automations: create in A",
+        "POST",
+        "/api/automatizaciones",
+        {
+            "organizacion": "{a_slug}",
+            "nombre": "prod_x",
+            "script_path": "ok.py",
+            "cron_expresion": "* * * * *",
+        },
+        None,
+    ),
+    (
+        "automations: edit A's",
+        "PATCH",
+        "/api/automatizaciones",
+        {"id_automatizacion": "{a_automation_id}", "activo": False},
+        None,
+    ),
+    (
+        "automations: delete A's",
+        "DELETE",
+        "/api/automatizaciones",
+        {"id_automatizacion": "{a_automation_id}"},
+        None,
+    ),
+    (
+        "automations: run A's",
+        "POST",
+        "/api/automatizaciones/ejecutar",
+        {"id_automatizacion": "{a_automation_id}"},
+        None,
+    ),
+    (
+        "automations: A's logs",
+        "GET",
+        "/api/automatizaciones/logs",
+        None,
+        {"id_automatizacion": "{a_automation_id}"},
+    ),
+    (
+        "automations: A's scheduler",
+        "GET",
+        "/api/automatizaciones/scheduler",
+        None,
+        {"organizacion": "{a_database}"},
+    ),
+    ("automations: own scheduler", "GET", "/api/automatizaciones/scheduler", None, None),
+    (
+        "automations: stop A",
+        "POST",
+        "/api/automatizaciones/scheduler",
+        {"accion": "detener", "organizacion": "{a_name}"},
+        None,
+    ),
 ]
 
 
@@ -251,10 +313,15 @@ async def seed(db: Database, client: httpx.AsyncClient) -> Seed:
             requested_by="a@example.com", file_id=a_file.id,
         )  # fmt: skip
         session.add(a_report)
+        a_automation = Automation(
+            organization_id=a.id, name=A_AUTOMATION, script_path="ok.py",
+            cron_expression="0 9 * * *", description=A_DESCRIPTION,
+        )  # fmt: skip
+        session.add(a_automation)
         await session.flush()
     assert a_session is not None
     assert a_entry is not None
-    return Seed(a, b, a_session.id, a_entry.id, a_email.id, a_report.id, user.id)
+    return Seed(a, b, a_session.id, a_entry.id, a_email.id, a_report.id, user.id, a_automation.id)
 
 
 @pytest.mark.parametrize(
@@ -305,3 +372,5 @@ async def test_the_matrix_would_see_a_leak(
     assert A_DESCRIPTION in own_emails.text
     own_report = await client.get(f"/api-clockify/session-report/{seed.a_report_id}/download")
     assert own_report.content == A_DESCRIPTION.encode()
+    own_automations = await client.get("/api/automatizaciones")
+    assert A_AUTOMATION in own_automations.text

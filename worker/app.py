@@ -13,6 +13,7 @@ TASK_MODULES = [
     "clockify_tracker.clockify.tasks",
     "clockify_tracker.email.tasks",
     "clockify_tracker.report.tasks",
+    "clockify_tracker.automation.tasks",
 ]
 
 app.conf.imports = TASK_MODULES

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from clockify_tracker.automation.service import DISPATCH_TASK as AUTOMATION_DISPATCH_TASK
+from clockify_tracker.automation.tasks import SWEEP_TASK as AUTOMATION_SWEEP_TASK
 from clockify_tracker.clockify.monitor import MONITOR_TASK
 from clockify_tracker.clockify.tasks import SWEEP_TASK as WEBHOOK_SWEEP_TASK
 from clockify_tracker.config import Settings
@@ -25,12 +27,18 @@ def beat_schedule(app_settings: Settings) -> dict[str, dict[str, Any]]:
         "webhook-sweeper": _entry(WEBHOOK_SWEEP_TASK, interval),
         "email-sweeper": _entry(EMAIL_SWEEP_TASK, interval),
         "report-sweeper": _entry(REPORT_SWEEP_TASK, interval),
+        "automation-sweeper": _entry(AUTOMATION_SWEEP_TASK, interval),
     }
     # Both are safe with several beats: the report period and the overtime flag are each
     # recorded once in PostgreSQL, whoever gets there first.
     if app_settings.reports_schedule_enabled:
         schedule["report-scheduler"] = _entry(
             REPORT_SCHEDULE_TASK, app_settings.report_schedule_interval
+        )
+    # Safe with several beats too: a tick is unique per automation in PostgreSQL.
+    if app_settings.automation_dispatch_interval > 0:
+        schedule["automation-dispatcher"] = _entry(
+            AUTOMATION_DISPATCH_TASK, app_settings.automation_dispatch_interval
         )
     if app_settings.monitor_interval_seconds > 0:
         schedule["open-session-monitor"] = _entry(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from clockify_tracker.auth.endpoints import router as auth_router
+from clockify_tracker.automation.endpoints import router as automations_router
 from clockify_tracker.clockify.error_log_endpoints import errors as error_log_router
 from clockify_tracker.clockify.session_endpoints import binnacle as binnacle_router
 from clockify_tracker.clockify.session_endpoints import sessions as sessions_router
@@ -29,3 +30,4 @@ api_router.include_router(error_log_router)
 api_router.include_router(emails_router)
 api_router.include_router(reports_router)
 api_router.include_router(legacy_reports_router)
+api_router.include_router(automations_router)

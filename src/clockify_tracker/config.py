@@ -118,6 +118,16 @@ class Settings(BaseSettings):
     # is flagged; 0 turns it off.
     monitor_interval_seconds: float = Field(default=60.0, ge=0)
     automations_dir: Path = Path("automations")
+    # A run is ended after its automation's timeout (this default, 10 minutes): SIGTERM to its
+    # process group, SIGKILL after the grace period.
+    automation_timeout_seconds: int = Field(default=600, ge=1, le=86_400)
+    automation_kill_grace_seconds: float = Field(default=10.0, ge=0)
+    # A tick found late (the scheduler was down) still runs when it is at most this late.
+    automation_misfire_grace_seconds: float = Field(default=300.0, ge=0)
+    # How often beat asks the dispatcher for due automations; 0 turns the schedule off.
+    automation_dispatch_interval: float = Field(default=5.0, ge=0)
+    # An automation's failures are emailed to its administrators at most this often.
+    automation_failure_email_seconds: float = Field(default=3600.0, ge=0)
     cors_origins: CommaList = Field(default_factory=list)
     default_organization: str = "default"
 

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 # Routes of the platform contract (auth, automations) answer in its `{success, data, message}`
 # envelope; failures carry the text under both `message` and `error` (clients read either).
-ENVELOPE_PREFIXES = ("/api/automatizaciones", "/api/auth")
+AUTOMATIONS_PREFIX = "/api/automatizaciones"
+ENVELOPE_PREFIXES = (AUTOMATIONS_PREFIX, "/api/auth")
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -80,6 +81,11 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         for error in exc.errors()
     ]
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    if request.url.path.startswith(AUTOMATIONS_PREFIX):
+        # The automations contract answers invalid input with 400 and a message to show.
+        return error_response(
+            request, 400, "validation_error", f"Datos inválidos: {summary}", details=details
+        )
     return error_response(
         request, 422, "validation_error", f"Validation failed: {summary}", details=details
     )

@@ -86,6 +86,10 @@ def configure_test_environment() -> TestServices:
         # hours ago, last month's sessions); the tests of these two start their own beats.
         REPORTS_SCHEDULE_ENABLED="false",
         MONITOR_INTERVAL_SECONDS="0",
+        AUTOMATION_DISPATCH_INTERVAL="0",
+        # The suite's scripts (tests/data/automations), and a short kill grace for timeouts.
+        AUTOMATIONS_DIR=str(REPO_ROOT / "tests" / "data" / "automations"),
+        AUTOMATION_KILL_GRACE_SECONDS="1",
         SECRET_TOKEN="test-secret-token-value",
         # The default organization's coordination, who get every notification.
         MAIL_RECIPIENT="clockify@example.com",

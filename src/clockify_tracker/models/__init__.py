@@ -1,6 +1,8 @@
 """Every ORM model, imported here so Alembic and the app see the whole schema."""
 
 from clockify_tracker.models.account import Account
+from clockify_tracker.models.automation import Automation
+from clockify_tracker.models.automation_run import AutomationRun
 from clockify_tracker.models.base import Base
 from clockify_tracker.models.binnacle_entry import BinnacleEntry
 from clockify_tracker.models.clockify_event import ClockifyEvent
@@ -13,12 +15,15 @@ from clockify_tracker.models.membership import Membership, Role
 from clockify_tracker.models.notification import Notification
 from clockify_tracker.models.organization import Organization
 from clockify_tracker.models.outbox import OutboxMessage, OutboxStatus
+from clockify_tracker.models.platform_flag import PlatformFlag
 from clockify_tracker.models.refresh_token import RefreshToken
 from clockify_tracker.models.report_job import ReportJob
 from clockify_tracker.models.stored_file import StoredFile
 
 __all__ = [
     "Account",
+    "Automation",
+    "AutomationRun",
     "Base",
     "BinnacleEntry",
     "ClockifyEvent",
@@ -32,6 +37,7 @@ __all__ = [
     "Organization",
     "OutboxMessage",
     "OutboxStatus",
+    "PlatformFlag",
     "RefreshToken",
     "ReportJob",
     "Role",

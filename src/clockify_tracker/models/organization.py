@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Identity, Index, String, func
+from sqlalchemy import BigInteger, Identity, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clockify_tracker.models.base import Base, TimestampMixin
@@ -15,6 +15,8 @@ class Organization(TimestampMixin, Base):
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     # The database name handed to automation scripts (`org_<slug>` unless set otherwise).
     database_name: Mapped[str] = mapped_column(String(130), unique=True)
+    # Its administrators paused the automation scheduler for it (`detener`).
+    automations_paused: Mapped[bool] = mapped_column(server_default=false())
 
 
 # Case-insensitive uniqueness: "Acme" and "ACME" are the same organization.

@@ -95,16 +95,20 @@ async def upsert_membership(
     )
 
 
-async def coordinator_emails(session: AsyncSession, organization_id: int) -> list[str]:
-    """The active accounts with the coordinator role in the organization."""
+async def member_emails(session: AsyncSession, organization_id: int, role: Role) -> list[str]:
+    """The active accounts with this role in the organization."""
     rows = await session.scalars(
         select(Account.email)
         .join(Membership, Membership.account_id == Account.id)
         .where(
             Membership.organization_id == organization_id,
-            Membership.role == Role.COORDINADOR.value,
+            Membership.role == role.value,
             Account.is_active.is_(True),
         )
         .order_by(func.lower(Account.email))
     )
     return list(rows)
+
+
+async def coordinator_emails(session: AsyncSession, organization_id: int) -> list[str]:
+    return await member_emails(session, organization_id, Role.COORDINADOR)

@@ -60,8 +60,13 @@ def take_signals(session: AsyncSession) -> list[TaskSignal]:
     return signals
 
 
+Call = tuple[str, list[Any], float | None]  # task, args, countdown
+
+
 class Publisher(Protocol):
-    def __call__(self, task: str, args: list[Any], countdown: float | None = None) -> None: ...
+    def send_many(self, calls: list[Call]) -> int:
+        """Send in order; how many the broker accepted before the first failure (logged)."""
+        ...
 
 
 class CeleryPublisher:
@@ -70,16 +75,29 @@ class CeleryPublisher:
     def __init__(self, app: Celery) -> None:
         self._app = app
 
-    def __call__(self, task: str, args: list[Any], countdown: float | None = None) -> None:
-        with self._app.producer_or_acquire() as producer:
-            # `retry=False` covers only the publish: left alone, Celery retries the connection
-            # itself for minutes. One attempt, then the error; a lost send is the sweeper's.
-            producer.connection.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=CONNECT_TIMEOUT_SECONDS
+    def send_many(self, calls: list[Call]) -> int:
+        """One producer and one connection check for the whole batch: a message then costs
+        what Celery needs to build and push it, not a connection round trip."""
+        sent = 0
+        try:
+            with self._app.producer_or_acquire() as producer:
+                # `retry=False` covers only the publish: left alone, Celery retries the
+                # connection itself for minutes. One attempt, then the error.
+                producer.connection.ensure_connection(
+                    max_retries=1, interval_start=0, interval_step=0,
+                    timeout=CONNECT_TIMEOUT_SECONDS,
+                )  # fmt: skip
+                for task, args, countdown in calls:
+                    self._app.send_task(
+                        task, args=args, countdown=countdown, producer=producer, retry=False
+                    )
+                    sent += 1
+        except Exception as exc:
+            log.warning(
+                "publish failed; the sweeper will re-send",
+                extra={"error": type(exc).__name__, "sent": sent, "of": len(calls)},
             )
-            self._app.send_task(
-                task, args=args, countdown=countdown, producer=producer, retry=False
-            )
+        return sent
 
 
 class OutboxDispatcher:
@@ -151,6 +169,17 @@ class OutboxDispatcher:
         sent = await loop.run_in_executor(self._executor, self._send_all, calls)
         return sum(len(calls[index][1][0]) for index in sent)
 
+    async def signal_each(self, task: str, keys: list[Any], per_message: int = 1) -> int:
+        """Messages of at most `per_message` keys, in order, for work that must spread over
+        worker slots (script runs); returns the keys sent."""
+        if not keys:
+            return 0
+        chunks = [keys[i : i + per_message] for i in range(0, len(keys), per_message)]
+        calls: list[Call] = [(task, [chunk], None) for chunk in chunks]
+        loop = asyncio.get_running_loop()
+        sent = await loop.run_in_executor(self._executor, self._send_all, calls)
+        return sum(len(chunks[index]) for index in sent)
+
     async def publish(self, jobs: list[JobRef]) -> list[int]:
         """Hand jobs to the broker; returns the ids it accepted."""
         if not jobs:
@@ -172,21 +201,10 @@ class OutboxDispatcher:
                 log.warning("could not record outbox hand-over", exc_info=True)
         return sent
 
-    def _send_all(self, calls: list[tuple[str, list[Any], float | None]]) -> list[int]:
-        """Indexes of the calls the broker accepted; stops at the first failure."""
-        sent: list[int] = []
-        for index, (task, args, countdown) in enumerate(calls):
-            try:
-                self._publisher(task, args, countdown)
-            except Exception as exc:
-                log.warning(
-                    "publish failed; the sweeper will re-send",
-                    extra={"task": task, "error": type(exc).__name__},
-                )
-                # The broker is likely down: do not wait on it again for the rest.
-                break
-            sent.append(index)
-        return sent
+    def _send_all(self, calls: list[Call]) -> list[int]:
+        """Indexes of the calls the broker accepted; stops at the first failure (the broker
+        is likely down: do not wait on it again for the rest)."""
+        return list(range(self._publisher.send_many(calls)))
 
     async def aclose(self) -> None:
         if self._signal_buffer:

@@ -1,0 +1,1 @@
+"""Automations: organizations' scripts on cron schedules, dispatched by beat, run by workers."""

@@ -1,0 +1,140 @@
+"""Running one script: its own process group, a minimal environment, bounded output, and a
+timeout that ends the whole group (SIGTERM, then SIGKILL after a grace period). No database:
+the caller records what this returns."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_OUTPUT = 50_000
+CUT_MARKER = "[… {omitted} caracteres anteriores omitidos …]\n"
+_READ_CHUNK = 65_536
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str  # exitoso, advertencia, error
+    exit_code: int | None
+    output: str
+    message: str
+    error_message: str | None
+    duration_seconds: float
+
+
+class _Tail:
+    """The last MAX_OUTPUT characters of a stream and how many came before them: memory stays
+    bounded whatever the script prints."""
+
+    def __init__(self) -> None:
+        self.chunks: deque[str] = deque()
+        self.size = 0
+        self.dropped = 0
+
+    def add(self, text: str) -> None:
+        self.chunks.append(text)
+        self.size += len(text)
+        while self.size - len(self.chunks[0]) >= MAX_OUTPUT:
+            first = self.chunks.popleft()
+            self.size -= len(first)
+            self.dropped += len(first)
+
+    def text(self) -> tuple[str, int]:
+        joined = "".join(self.chunks)
+        extra = max(0, len(joined) - MAX_OUTPUT)
+        return joined[extra:], self.dropped + extra
+
+
+async def _drain(stream: asyncio.StreamReader | None, tail: _Tail) -> None:
+    if stream is None:
+        return
+    # Incremental: a character split across two reads is decoded whole.
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while chunk := await stream.read(_READ_CHUNK):
+        tail.add(decoder.decode(chunk))
+    tail.add(decoder.decode(b"", final=True))
+
+
+def _kill_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def combine(stdout: _Tail, stderr: _Tail) -> tuple[str, str]:
+    """The stored output (stdout, then stderr under a marker), cut to MAX_OUTPUT keeping the
+    end; and stderr alone, for the warning rule."""
+    out, out_dropped = stdout.text()
+    err, err_dropped = stderr.text()
+    combined = out + (("\n--- stderr ---\n" + err) if err else "")
+    dropped = out_dropped + err_dropped + max(0, len(combined) - MAX_OUTPUT)
+    combined = combined[-MAX_OUTPUT:]
+    if dropped:
+        combined = CUT_MARKER.format(omitted=f"{dropped:,}") + combined
+    return combined, err
+
+
+async def run_script(
+    interpreter: str,
+    script: Path,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    time_limit: float,
+    kill_grace: float,
+) -> RunResult:
+    started = time.monotonic()
+    stdout, stderr = _Tail(), _Tail()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            interpreter, str(script), cwd=cwd, env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, start_new_session=True,
+        )  # fmt: skip
+    except OSError as exc:
+        return RunResult("error", None, "", "No se pudo iniciar el script",
+                         f"No se pudo iniciar el script: {exc.strerror or exc}",
+                         time.monotonic() - started)  # fmt: skip
+    pgid = process.pid  # start_new_session: the script leads its own group
+    readers = asyncio.gather(_drain(process.stdout, stdout), _drain(process.stderr, stderr))
+    timed_out = False
+    try:
+        await asyncio.wait_for(process.wait(), time_limit)
+    except TimeoutError:
+        timed_out = True
+        _kill_group(pgid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), kill_grace)
+        except TimeoutError:
+            _kill_group(pgid, signal.SIGKILL)
+            await process.wait()
+    # Whatever the script left behind in its group goes too: nothing outlives its run.
+    _kill_group(pgid, signal.SIGKILL)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(readers, 5)
+    duration = time.monotonic() - started
+    output, err = combine(stdout, stderr)
+    code = process.returncode
+    if timed_out:
+        minutes = f"{time_limit / 60:g}"
+        text = f"Se superó el tiempo límite de {minutes} min; el proceso fue terminado"
+        return RunResult("error", code, output, text, text, duration)
+    if code != 0:
+        text = f"El script terminó con código {code}"
+        return RunResult("error", code, output, text, _last_line(err) or text, duration)
+    if err.strip():
+        return RunResult("advertencia", code, output,
+                         "Ejecución completada con advertencias", None, duration)  # fmt: skip
+    return RunResult("exitoso", code, output, "Ejecución completada exitosamente", None, duration)
+
+
+def _last_line(text: str) -> str | None:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:1000] if lines else None

@@ -1,0 +1,82 @@
+"""Where scripts live and which an organization may run.
+
+`script_path` is relative to AUTOMATIONS_DIR. A script is *exclusive* to an organization when
+its first folder is that organization's database name (`org_acme/cierre.py`) or its file name
+starts with the organization's slug and `_` (`acme_cierre.py`); it is hidden from every other
+organization, as is anything under another `org_*` folder. Everything else is *general*:
+offered to all. Paths that leave the folder (`..`, absolute, a symlink pointing out), hidden
+files, `_private.py` files, virtualenvs and caches are never scripts."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+SKIPPED_PARTS = {".venv", "venv", "__pycache__", "node_modules"}
+HELPER_FILES = {"sat_progress.py"}
+
+
+class ScriptError(ValueError):
+    """The path is not a script this organization may run; the message says why."""
+
+
+@dataclass(frozen=True)
+class OrganizationRef:
+    slug: str
+    database_name: str
+
+
+def _belongs_to(parts: tuple[str, ...], organization: OrganizationRef) -> bool:
+    return parts[0] == organization.database_name or (
+        len(parts) == 1 and parts[0].startswith(organization.slug + "_")
+    )
+
+
+def visible_to(
+    relative: PurePosixPath, organization: OrganizationRef, others: list[OrganizationRef]
+) -> bool:
+    parts = relative.parts
+    if _belongs_to(parts, organization):
+        return True
+    if len(parts) > 1 and parts[0].startswith("org_"):
+        return False  # another organization's folder, or one of no organization yet
+    return not any(_belongs_to(parts, other) for other in others)
+
+
+def resolve(
+    root: Path, script_path: str, organization: OrganizationRef, others: list[OrganizationRef]
+) -> Path:
+    """The script's real path; ScriptError naming the problem otherwise."""
+    relative = PurePosixPath(script_path.replace("\\", "/"))
+    if not script_path.strip() or relative.is_absolute() or ".." in relative.parts:
+        raise ScriptError("script_path debe ser una ruta relativa dentro de AUTOMATIONS_DIR")
+    if relative.suffix != ".py":
+        raise ScriptError("script_path debe ser un archivo .py")
+    if any(p in SKIPPED_PARTS or p.startswith((".", "_")) for p in relative.parts) or (
+        relative.name in HELPER_FILES
+    ):
+        raise ScriptError("script_path no es un script ejecutable")
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if not target.is_relative_to(base):
+        raise ScriptError("script_path sale de AUTOMATIONS_DIR")
+    if not target.is_file():
+        raise ScriptError(f"No existe el script {relative}")
+    if not visible_to(relative, organization, others):
+        raise ScriptError(f"El script {relative} no está disponible para esta organización")
+    return target
+
+
+def interpreter(root: Path) -> str:
+    """The scripts' own virtualenv when it exists; else the Python the service's virtualenv
+    was made from: a real interpreter (not a shell shim that adds variables) that does not
+    see the service's packages."""
+    own = root / ".venv" / "bin" / "python"
+    if own.is_file():
+        return str(own)
+    base = getattr(sys, "_base_executable", None)
+    if base and Path(base).is_file():
+        return str(base)
+    return shutil.which("python3") or sys.executable

@@ -1,0 +1,1 @@
+"""A helper module, not a script: files starting with _ are never run."""

@@ -1,0 +1,3 @@
+"""A general script in a shared folder."""
+
+print("reporte diario")

@@ -1,0 +1,3 @@
+"""Exclusive to Beta Servicios (its database-name folder)."""
+
+print("conciliación de Beta")

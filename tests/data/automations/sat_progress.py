@@ -1,0 +1,1 @@
+"""The progress helper scripts import; never a script itself."""
