@@ -26,7 +26,16 @@ from clockify_tracker.models import (
     Organization,
 )
 from tests.fixtures.app import client_for
-from tests.support.clockify import deliver, entry, fixture, process, send, shared_fixtures, token
+from tests.support.clockify import (
+    deliver,
+    entry,
+    fixture,
+    last_delivery_id,
+    process,
+    send,
+    shared_fixtures,
+    token,
+)
 
 
 async def count(db: Database, model: Any) -> int:
@@ -174,7 +183,7 @@ async def test_captured_request_replays_on_the_routed_endpoint(db: Database) -> 
         )
         assert response.status_code == 202, response.text
     entry_id = json.loads(capture["body"])["id"]
-    assert await process(db, entry_id) == ["created"]
+    assert await process(db, entry_id, since=0) == ["created"]
     assert (await one_session(db, entry_id)).duration_seconds == 26
 
 
@@ -451,6 +460,7 @@ async def test_a_configured_restore_brings_a_deleted_entry_back(db: Database) ->
     async for client in client_for(create_app(settings)):
         await deliver(client, db, "end", body)
         await deliver(client, db, "delete", body)
+        since = await last_delivery_id(db, body["id"])
         restored = await client.post(
             "/api-clockify/webhook",
             content=json.dumps(body),
@@ -461,7 +471,7 @@ async def test_a_configured_restore_brings_a_deleted_entry_back(db: Database) ->
             },
         )
         assert restored.status_code == 202
-    assert await process(db, body["id"]) == ["updated"]
+    assert await process(db, body["id"], since=since) == ["updated"]
     row = await one_session(db, body["id"])
     assert (row.enabled, row.disabled_at) == (True, None)
 

@@ -84,7 +84,10 @@ async def get_report(report_id: IdPath, scope: Scope, session: DbSession) -> Rep
     reports, "GET", "/{report_id}/download", summary="Download a finished report's workbook",
     response_class=Response,
     responses={
-        200: {"content": {service.XLSX: {}}, "description": "The .xlsx workbook"},
+        200: {
+            "content": {service.XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The .xlsx workbook",
+        },
         **_NOT_FOUND,
     },
 )  # fmt: skip
