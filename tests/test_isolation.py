@@ -17,6 +17,7 @@ from sqlalchemy import select
 from clockify_tracker.kit.db import Database
 from clockify_tracker.models import (
     Automation,
+    AutomationRun,
     BinnacleEntry,
     ClockifySession,
     ClockifyUser,
@@ -34,6 +35,7 @@ A_ENTRY = "6650aaaaaaaaaaaaaaaaaaaa"
 A_DESCRIPTION = "Informe confidencial de Alfa"
 A_USER = "6650bb00bb00bb00bb00bb01"  # the Clockify user of entry()
 A_AUTOMATION = "prod_alfa_confidencial"
+A_EXECUTION = "a1fa0000-0000-4000-8000-00000000a1fa"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Seed:
             "a_report_id": self.a_report_id,
             "a_user_id": self.a_user_id,
             "a_automation_id": self.a_automation_id,
+            "a_execution_id": A_EXECUTION,
             "a_external_id": self.a_external_id,
             "a_user": A_USER,
         }
@@ -74,6 +77,7 @@ class Seed:
             A_DESCRIPTION,
             A_USER,
             A_AUTOMATION,
+            A_EXECUTION,
         )
 
 
@@ -319,6 +323,13 @@ async def seed(db: Database, client: httpx.AsyncClient) -> Seed:
         )  # fmt: skip
         session.add(a_automation)
         await session.flush()
+        session.add(
+            AutomationRun(
+                automation_id=a_automation.id, organization_id=a.id, execution_id=A_EXECUTION,
+                status="en_ejecucion", requested_by_email="a@example.com", timeout_seconds=600,
+                output=A_DESCRIPTION,
+            )
+        )  # fmt: skip
     assert a_session is not None
     assert a_entry is not None
     return Seed(a, b, a_session.id, a_entry.id, a_email.id, a_report.id, user.id, a_automation.id)
@@ -374,3 +385,7 @@ async def test_the_matrix_would_see_a_leak(
     assert own_report.content == A_DESCRIPTION.encode()
     own_automations = await client.get("/api/automatizaciones")
     assert A_AUTOMATION in own_automations.text
+    own_run = await client.get("/api/automatizaciones/status", params={"execution_id": A_EXECUTION})
+    assert own_run.status_code == 200
+    own_scripts = await client.get("/api/automatizaciones/disponibles")
+    assert "alfa_industrias_cierre.py" in own_scripts.text

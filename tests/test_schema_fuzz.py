@@ -177,7 +177,8 @@ def _header(response: Any, name: str) -> str | None:
 
 def _check_extras(response: Any) -> None:
     """What the schema does not say but the service promises: list totals, error envelope."""
-    body = response.json() if response.content else None
+    is_json = (_header(response, "Content-Type") or "").startswith("application/json")
+    body = response.json() if response.content and is_json else None
     if 200 <= response.status_code < 300:
         if isinstance(body, list):
             total = _header(response, "X-Total-Count")

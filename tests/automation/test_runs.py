@@ -107,6 +107,8 @@ async def test_a_failing_script_is_an_error_and_emails_the_administrators_once_a
     assert len(emails) == 1, "at most one failure email per automation per hour"
     assert emails[0].recipients == ["admin@alfa.example"]
     assert emails[0].subject.startswith("Automatización con error - prod_sincronizacion_diaria")
+    assert "Código de salida: 3" in emails[0].text_body
+    assert "error: no se pudo conectar al SAT" in emails[0].text_body
 
 
 async def _logged(client: httpx.AsyncClient, automation_id: int, count: int) -> Any:
@@ -169,8 +171,9 @@ async def test_the_script_gets_its_variables_and_none_of_the_services_secrets(
         "VAR_LOCAL_DIAS": "3",
     }
     others = {k for k in env if not k.startswith("VAR_LOCAL_")}
-    assert others <= {"PATH", "LANG", "LC_ALL", "TZ", "PYTHONUNBUFFERED", "PYTHONIOENCODING",
-                      "LC_CTYPE"}, others  # fmt: skip
+    assert env["PYTHONPATH"].endswith("automation/script_helpers"), "only the progress helper"
+    allowed = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONUNBUFFERED", "PYTHONIOENCODING"}
+    assert others <= {*allowed, "PYTHONPATH"}, others
     settings = Settings()
     for secret in settings.secret_values():
         assert secret not in log["output"]
@@ -205,7 +208,7 @@ async def test_a_script_removed_after_it_was_configured_fails_with_a_clear_error
     await run(alfa_admin, created["id"])
     (log,) = (await outcome(alfa_admin, created["id"]))["logs"]
     assert log["estado"] == "error"
-    assert log["error_mensaje"] == "No existe el script ya_no_existe.py"
+    assert log["error_mensaje"] == "El script no existe o no está disponible para esta organización"
     assert await _count_emails(db) == 1
 
 

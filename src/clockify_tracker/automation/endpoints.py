@@ -17,13 +17,19 @@ from clockify_tracker.automation.schemas import (
     AutomationOut,
     AutomationPatch,
     AutomationRef,
+    Cancelled,
+    Catalogue,
     Deleted,
+    ExecutionRef,
+    ExecutionStatus,
     Logs,
     RunStarted,
     SchedulerAction,
     SchedulerOut,
+    ScriptMetadata,
     Statistics,
     automation_out,
+    catalogue_out,
     listed_out,
     log_out,
     scheduler_out,
@@ -40,6 +46,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "No eres administrador de esa organización"},
     404: {"description": "La organización o la automatización no existe"},
 }
+ExecutionIdQuery = Annotated[
+    str, Query(min_length=1, max_length=36, description="El `execution_id` de /ejecutar"), NoNul
+]
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "Hay una ejecución en curso"}}
 OrganizacionQuery = Annotated[
     str | None,
@@ -196,3 +205,96 @@ async def scheduler_control(
     )
     state = await service.scheduler_state(session, access, principal)
     return Envelope(data=scheduler_out(state), message=message)
+
+
+@router.delete(
+    "/ejecutar", summary="Cancelar una ejecución", response_model=Envelope[Cancelled],
+    responses={**_ERRORS, 409: {"description": "La ejecución ya terminó"}},
+)  # fmt: skip
+async def cancel_run(
+    body: ExecutionRef, principal: CurrentAccount, session: DbSession, services: Services
+) -> Envelope[Cancelled]:
+    """Termina el grupo de procesos del script (SIGTERM y SIGKILL tras la gracia); el log
+    queda en error "Ejecución cancelada por <correo>" y el estado en `cancelled`."""
+    access = await service.require_admin(session, principal, body.organizacion)
+    state = await service.cancel(session, services.redis, access, principal, body.execution_id)
+    return Envelope(
+        data=Cancelled(execution_id=body.execution_id, estado=state),
+        message="Ejecución cancelada" if state == "error" else "Cancelación solicitada",
+    )
+
+
+@router.get(
+    "/disponibles", summary="Scripts que tu organización puede usar",
+    response_model=Envelope[Catalogue], responses=_ERRORS,
+)  # fmt: skip
+async def available_scripts(
+    principal: CurrentAccount,
+    session: DbSession,
+    services: Services,
+    organizacion: OrganizacionQuery = None,
+) -> Envelope[Catalogue]:
+    """Los generales y los propios (carpeta `org_<slug>/` o prefijo `<slug>_`), con su metadata
+    y si alguna automatización ya los usa."""
+    access = await service.require_admin(session, principal, organizacion)
+    found, used = await service.available_scripts(session, services.settings, access.organization)
+    return Envelope(data=catalogue_out(found, used))
+
+
+@router.get(
+    "/metadata", summary="El bloque @SAT_METADATA de un script",
+    response_model=Envelope[ScriptMetadata], responses=_ERRORS,
+)  # fmt: skip
+async def script_metadata(
+    principal: CurrentAccount,
+    session: DbSession,
+    services: Services,
+    script_path: Annotated[str, Query(min_length=1, max_length=500), NoNul],
+    organizacion: OrganizacionQuery = None,
+) -> Envelope[ScriptMetadata]:
+    """Leído como texto, nunca importado ni ejecutado; un bloque mal formado es 400 con la
+    línea del error."""
+    access = await service.require_admin(session, principal, organizacion)
+    parsed = await service.script_details(
+        session, services.settings, access.organization, script_path
+    )
+    return Envelope(
+        data=ScriptMetadata(
+            script_path=script_path, tiene_metadata=parsed is not None, metadata=parsed
+        )
+    )
+
+
+@router.get(
+    "/status", summary="Progreso en vivo de una ejecución",
+    response_model=Envelope[ExecutionStatus], responses=_ERRORS,
+)  # fmt: skip
+async def execution_status(
+    principal: CurrentAccount,
+    session: DbSession,
+    services: Services,
+    execution_id: ExecutionIdQuery,
+    organizacion: OrganizacionQuery = None,
+) -> Envelope[ExecutionStatus]:
+    """Fase actual, porcentaje, fases completadas y mensajes, mientras corre y al terminar."""
+    access = await service.require_admin(session, principal, organizacion)
+    state = await service.live_status(session, services.redis, access, execution_id)
+    return Envelope(data=ExecutionStatus.model_validate(state))
+
+
+@router.delete(
+    "/status", summary="Borrar el estado en vivo de una ejecución terminada",
+    response_model=Envelope[None],
+    responses={**_ERRORS, 409: {"description": "Sigue en curso"}},
+)  # fmt: skip
+async def clear_execution_status(
+    principal: CurrentAccount,
+    session: DbSession,
+    services: Services,
+    execution_id: ExecutionIdQuery,
+    organizacion: OrganizacionQuery = None,
+) -> Envelope[None]:
+    """El estado final sigue en el log de la ejecución."""
+    access = await service.require_admin(session, principal, organizacion)
+    await service.clear_status(session, services.redis, access, execution_id)
+    return Envelope(data=None, message="Estado eliminado")

@@ -425,3 +425,22 @@ async def record_tick(session: AsyncSession) -> None:
 async def last_tick(session: AsyncSession) -> datetime | None:
     flag = await session.get(PlatformFlag, LAST_TICK)
     return flag.changed_at if flag else None
+
+
+async def run_by_execution(
+    session: AsyncSession, organization_id: int, execution_id: str
+) -> AutomationRun | None:
+    return await session.scalar(
+        select(AutomationRun).where(
+            AutomationRun.execution_id == execution_id,
+            AutomationRun.organization_id == organization_id,
+        )
+    )
+
+
+async def cancel_queued(session: AsyncSession, run_id: int, text: str) -> None:
+    await session.execute(
+        update(AutomationRun)
+        .where(AutomationRun.id == run_id, AutomationRun.status == "pendiente")
+        .values(status="error", message=text, error_message=text, finished_at=func.now())
+    )

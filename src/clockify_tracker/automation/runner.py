@@ -7,13 +7,19 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import logging
 import os
 import signal
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from clockify_tracker.automation.progress import parse_marker
+
+log = logging.getLogger(__name__)
 
 MAX_OUTPUT = 50_000
 CUT_MARKER = "[… {omitted} caracteres anteriores omitidos …]\n"
@@ -28,6 +34,13 @@ class RunResult:
     message: str
     error_message: str | None
     duration_seconds: float
+    cancelled: bool = False
+
+
+OnEvent = Callable[[dict[str, Any]], Awaitable[None]]
+# Who asked to cancel the run, checked every CANCEL_POLL_SECONDS while it runs; None: nobody.
+CancelCheck = Callable[[], Awaitable[str | None]]
+CANCEL_POLL_SECONDS = 0.5
 
 
 class _Tail:
@@ -63,6 +76,39 @@ async def _drain(stream: asyncio.StreamReader | None, tail: _Tail) -> None:
     tail.add(decoder.decode(b"", final=True))
 
 
+async def _drain_lines(
+    stream: asyncio.StreamReader | None, tail: _Tail, on_event: OnEvent | None
+) -> None:
+    """stdout, line by line: progress markers go to `on_event` as they arrive and stay out of
+    the stored output; every other line is output."""
+    if stream is None:
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    while chunk := await stream.read(_READ_CHUNK):
+        pending += decoder.decode(chunk)
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            await _line(line, tail, on_event)
+        if len(pending) > _READ_CHUNK:  # a line that never ends is output, not a marker
+            tail.add(pending)
+            pending = ""
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        await _line(pending, tail, on_event, newline="")
+
+
+async def _line(line: str, tail: _Tail, on_event: OnEvent | None, newline: str = "\n") -> None:
+    event = parse_marker(line.rstrip("\r"))
+    if event is None:
+        tail.add(line + newline)
+    elif on_event is not None:
+        try:
+            await on_event(event)
+        except Exception:  # the live view is a courtesy: never fail the run over it
+            log.warning("could not record a progress event", exc_info=True)
+
+
 def _kill_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
@@ -89,6 +135,8 @@ async def run_script(
     env: Mapping[str, str],
     time_limit: float,
     kill_grace: float,
+    on_event: OnEvent | None = None,
+    cancelled_by: CancelCheck | None = None,
 ) -> RunResult:
     started = time.monotonic()
     stdout, stderr = _Tail(), _Tail()
@@ -103,18 +151,29 @@ async def run_script(
                          f"No se pudo iniciar el script: {exc.strerror or exc}",
                          time.monotonic() - started)  # fmt: skip
     pgid = process.pid  # start_new_session: the script leads its own group
-    readers = asyncio.gather(_drain(process.stdout, stdout), _drain(process.stderr, stderr))
-    timed_out = False
-    try:
-        await asyncio.wait_for(process.wait(), time_limit)
-    except TimeoutError:
-        timed_out = True
+    readers = asyncio.gather(
+        _drain_lines(process.stdout, stdout, on_event), _drain(process.stderr, stderr)
+    )
+    ended = asyncio.ensure_future(process.wait())
+    deadline = started + time_limit
+    stop_reason: str | None = None  # "timeout", or who cancelled
+    while stop_reason is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            stop_reason = "timeout"
+            break
+        poll = min(remaining, CANCEL_POLL_SECONDS) if cancelled_by else remaining
+        done, _ = await asyncio.wait({ended}, timeout=poll)
+        if done:
+            break
+        if cancelled_by is not None and (who := await cancelled_by()):
+            stop_reason = f"cancel:{who}"
+    if stop_reason is not None:
         _kill_group(pgid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), kill_grace)
-        except TimeoutError:
+        done, _ = await asyncio.wait({ended}, timeout=kill_grace)
+        if not done:
             _kill_group(pgid, signal.SIGKILL)
-            await process.wait()
+            await ended
     # Whatever the script left behind in its group goes too: nothing outlives its run.
     _kill_group(pgid, signal.SIGKILL)
     with contextlib.suppress(TimeoutError):
@@ -122,10 +181,13 @@ async def run_script(
     duration = time.monotonic() - started
     output, err = combine(stdout, stderr)
     code = process.returncode
-    if timed_out:
+    if stop_reason == "timeout":
         minutes = f"{time_limit / 60:g}"
         text = f"Se superó el tiempo límite de {minutes} min; el proceso fue terminado"
         return RunResult("error", code, output, text, text, duration)
+    if stop_reason is not None:
+        text = f"Ejecución cancelada por {stop_reason.removeprefix('cancel:')}"
+        return RunResult("error", code, output, text, text, duration, cancelled=True)
     if code != 0:
         text = f"El script terminó con código {code}"
         return RunResult("error", code, output, text, _last_line(err) or text, duration)

@@ -295,3 +295,106 @@ def scheduler_out(state: SchedulerState) -> SchedulerOut:
             else None
         ),
     )
+
+
+class ScriptOut(BaseModel):
+    script_path: str = Field(examples=["sincronizacion_sat.py"])
+    nombre_sugerido: str = Field(examples=["prod_sincronizacion_sat"])
+    nombre_display: str = Field(examples=["sincronizacion sat"])
+    descripcion_sugerida: str = Field(examples=["Automatización: sincronizacion sat"])
+    es_especifico_org: bool = Field(description="Solo lo ve tu organización")
+    configurado: bool = Field(description="Alguna automatización tuya ya lo usa")
+    automatizacion_id: int | None = Field(default=None, description="Cuál, si está configurado")
+    tiene_metadata: bool
+    metadata: dict[str, Any] | None = Field(
+        description="nombre, descripcion, autor, version, variables_requeridas, fases"
+    )
+    error_metadata: str | None = Field(
+        default=None, description="Por qué el bloque @SAT_METADATA no se pudo leer"
+    )
+
+
+class Catalogue(BaseModel):
+    scripts_disponibles: list[ScriptOut]
+    total: int
+    configurados: int
+    sin_configurar: int
+
+
+def catalogue_out(scripts: list[Any], used: dict[str, int]) -> Catalogue:
+    listed = [
+        ScriptOut(
+            script_path=script.script_path,
+            nombre_sugerido=script.suggested_name,
+            nombre_display=script.display_name,
+            descripcion_sugerida=script.suggested_description,
+            es_especifico_org=script.exclusive,
+            configurado=script.script_path in used,
+            automatizacion_id=used.get(script.script_path),
+            tiene_metadata=script.metadata is not None,
+            metadata=script.metadata,
+            error_metadata=script.metadata_error,
+        )
+        for script in scripts
+    ]
+    configured = sum(1 for item in listed if item.configurado)
+    return Catalogue(
+        scripts_disponibles=listed, total=len(listed), configurados=configured,
+        sin_configurar=len(listed) - configured,
+    )  # fmt: skip
+
+
+class ScriptMetadata(BaseModel):
+    script_path: str
+    tiene_metadata: bool
+    metadata: dict[str, Any] | None
+
+
+class ExecutionRef(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"execution_id": "8f14e45f-ceea-467f-a0e6-7f1b0d1f3a52"}]},
+    )
+
+    organizacion: Organizacion
+    execution_id: CleanStr = Field(min_length=1, max_length=36)
+
+
+class Cancelled(BaseModel):
+    execution_id: str
+    estado: str = Field(
+        examples=["cancelando"],
+        description="error (estaba en cola: cerrada ya) o cancelando (el worker la termina)",
+    )
+
+
+class Phase(BaseModel):
+    id: str
+    nombre: str
+    descripcion: str = ""
+    started_at: str | None = None
+
+
+class Progress(BaseModel):
+    percentage: int = Field(ge=0, le=100)
+    items_processed: int
+    items_total: int
+
+
+class StatusMessage(BaseModel):
+    timestamp: str
+    level: str = Field(examples=["info"], description="info, warning o error")
+    message: str
+
+
+class ExecutionStatus(BaseModel):
+    execution_id: str
+    organizacion: str
+    started_at: str | None
+    updated_at: str | None
+    status: str = Field(examples=["running"], description="running, completed, error, cancelled")
+    current_phase: Phase | None
+    progress: Progress
+    phases_completed: list[str]
+    messages: list[StatusMessage]
+    error: str | None

@@ -18,6 +18,9 @@ SKIPPED_PARTS = {".venv", "venv", "__pycache__", "node_modules"}
 HELPER_FILES = {"sat_progress.py"}
 
 
+NOT_AVAILABLE = "El script no existe o no está disponible para esta organización"
+
+
 class ScriptError(ValueError):
     """The path is not a script this organization may run; the message says why."""
 
@@ -28,7 +31,7 @@ class OrganizationRef:
     database_name: str
 
 
-def _belongs_to(parts: tuple[str, ...], organization: OrganizationRef) -> bool:
+def belongs_to(parts: tuple[str, ...], organization: OrganizationRef) -> bool:
     return parts[0] == organization.database_name or (
         len(parts) == 1 and parts[0].startswith(organization.slug + "_")
     )
@@ -38,11 +41,11 @@ def visible_to(
     relative: PurePosixPath, organization: OrganizationRef, others: list[OrganizationRef]
 ) -> bool:
     parts = relative.parts
-    if _belongs_to(parts, organization):
+    if belongs_to(parts, organization):
         return True
     if len(parts) > 1 and parts[0].startswith("org_"):
         return False  # another organization's folder, or one of no organization yet
-    return not any(_belongs_to(parts, other) for other in others)
+    return not any(belongs_to(parts, other) for other in others)
 
 
 def resolve(
@@ -62,10 +65,10 @@ def resolve(
     target = (base / relative).resolve()
     if not target.is_relative_to(base):
         raise ScriptError("script_path sale de AUTOMATIONS_DIR")
-    if not target.is_file():
-        raise ScriptError(f"No existe el script {relative}")
-    if not visible_to(relative, organization, others):
-        raise ScriptError(f"El script {relative} no está disponible para esta organización")
+    # One answer for "missing" and "another organization's": the caller learns nothing about
+    # what other organizations have.
+    if not target.is_file() or not visible_to(relative, organization, others):
+        raise ScriptError(NOT_AVAILABLE)
     return target
 
 

@@ -3,20 +3,31 @@ how a run is recorded. Endpoints and tasks call these; SQL is in the repository.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockify_tracker.auth import service as auth_service
 from clockify_tracker.auth.principal import AccountPrincipal, OrganizationAccess
-from clockify_tracker.automation import repository, schedule, scripts
+from clockify_tracker.automation import (
+    catalogue,
+    metadata,
+    progress,
+    repository,
+    schedule,
+    scripts,
+)
 from clockify_tracker.automation.runner import RunResult, run_script
 from clockify_tracker.config import Settings
 from clockify_tracker.email import service as email_service
@@ -46,6 +57,7 @@ RESERVED = {
     "SCHEDULED",
 }  # fmt: skip
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
+HELPERS_DIR = Path(__file__).resolve().parent / "script_helpers"
 
 
 # --- who may ---------------------------------------------------------------------------------
@@ -136,15 +148,43 @@ async def _organization_ref(
     return scripts.OrganizationRef(organization.slug, organization.database_name), others
 
 
+async def resolve_script(
+    session: AsyncSession, settings: Settings, organization: Organization, script_path: str
+) -> Path:
+    own, others = await _organization_ref(session, organization)
+    try:
+        return scripts.resolve(settings.automations_dir, script_path, own, others)
+    except scripts.ScriptError as exc:
+        raise BadRequestError(str(exc), field="script_path") from None
+
+
 async def check_script(
     session: AsyncSession, settings: Settings, organization: Organization, script_path: str
 ) -> str:
-    own, others = await _organization_ref(session, organization)
-    try:
-        scripts.resolve(settings.automations_dir, script_path, own, others)
-    except scripts.ScriptError as exc:
-        raise BadRequestError(str(exc), field="script_path") from None
+    await resolve_script(session, settings, organization, script_path)
     return str(PurePosixPath(script_path.replace("\\", "/")))
+
+
+def script_metadata(path: Path) -> dict[str, Any] | None:
+    try:
+        return metadata.parse(path)
+    except metadata.MetadataError as exc:
+        raise BadRequestError(
+            f"El bloque @SAT_METADATA de {path.name} es inválido: {exc}", field="script_path"
+        ) from None
+
+
+async def check_required_variables(
+    session: AsyncSession, settings: Settings, organization: Organization, automation: Automation
+) -> None:
+    """A script that declares required variables cannot be scheduled without them."""
+    path = await resolve_script(session, settings, organization, automation.script_path)
+    missing = metadata.missing_variables(script_metadata(path), automation.variables)
+    if missing:
+        raise BadRequestError(
+            f"Faltan variables requeridas por el script: {', '.join(missing)}",
+            field="variables_personalizadas",
+        )
 
 
 def reschedule(automation: Automation, settings: Settings, now: datetime) -> None:
@@ -190,6 +230,7 @@ async def create(
     )
     if await repository.name_taken(session, organization.id, name):
         raise ConflictError(f"Ya existe una automatización llamada {name}", field="nombre")
+    await check_required_variables(session, settings, organization, automation)
     reschedule(automation, settings, now)
     repository.add(session, automation)
     await session.flush()
@@ -234,6 +275,9 @@ async def update(
         automation.active = changes.active
     if changes.timeout_seconds is not None:
         automation.timeout_seconds = changes.timeout_seconds
+    touches_the_run = (changes.active, changes.script_path, changes.variables) != (None,) * 3
+    if automation.active and touches_the_run:
+        await check_required_variables(session, settings, organization, automation)
     reschedule(automation, settings, now)
     await session.flush()
     return automation
@@ -313,6 +357,7 @@ class PreparedRun:
     timeout: int
     scheduled: bool
     started_at: datetime
+    phases: tuple[dict[str, Any], ...] = ()
 
 
 def environment(
@@ -321,7 +366,8 @@ def environment(
     """A minimal environment: no secret of the service, only what the script needs."""
     env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
-    env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    # Only the folder of the progress helper: `from sat_progress import SATProgress` works.
+    env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONPATH=str(HELPERS_DIR))
     for key, value in automation.variables.items():
         env[f"VAR_LOCAL_{key.upper()}"] = str(value)
     env.update(
@@ -347,25 +393,47 @@ async def _prepare(session: AsyncSession, settings: Settings, run_id: int) -> Pr
     own, others = await _organization_ref(session, organization)
     script: Path | None = None
     problem = None
+    phases: tuple[dict[str, Any], ...] = ()
     try:  # again at run time: the file may have changed or gone since it was configured
         script = scripts.resolve(settings.automations_dir, automation.script_path, own, others)
+        with contextlib.suppress(metadata.MetadataError):  # no phases: items ratio only
+            phases = tuple((metadata.parse(script) or {}).get("fases", ()))
     except scripts.ScriptError as exc:
         problem = str(exc)
     assert run.started_at is not None
     return PreparedRun(
         run.id, run.execution_id, automation.id, automation.name, organization.id,
         organization.name, script, problem, environment(run, automation, organization),
-        run.timeout_seconds, run.scheduled, run.started_at,
+        run.timeout_seconds, run.scheduled, run.started_at, phases,
     )  # fmt: skip
 
 
-async def execute(database: Database, settings: Settings, run_id: int) -> str:
-    """Claim the run, run the script with no transaction open, record the outcome (and the
-    failure email) in one transaction. Returns the final status, or "skipped"."""
+async def execute(database: Database, settings: Settings, redis: Redis, run_id: int) -> str:
+    """Claim the run, run the script with no transaction open (its progress lines update the
+    live status in Redis, a cancel request is checked twice a second), then record the
+    outcome (and the failure email) in one transaction. Returns the final status."""
     async with database.unit_of_work() as session:
         prepared = await _prepare(session, settings, run_id)
     if prepared is None:
         return "skipped"
+    running_ttl = prepared.timeout + 3600
+    live = progress.LiveProgress(
+        progress.initial_state(
+            prepared.execution_id, prepared.organization_id, prepared.organization_name,
+            prepared.started_at,
+        ),
+        list(prepared.phases),
+        lambda state: progress.save_state(redis, state, running_ttl),
+    )  # fmt: skip
+    await _quietly(live.apply({"event": "log", "level": "info", "message": "Ejecución iniciada"}))
+
+    async def cancelled_by() -> str | None:
+        try:
+            who = await redis.get(progress.cancel_key(prepared.execution_id))
+        except (RedisError, OSError):
+            return None  # Redis down: the run goes on; its time limit still holds
+        return str(who) if who else None
+
     if prepared.script is None:
         result = RunResult("error", None, "", "No se pudo iniciar el script", prepared.problem, 0.0)
     else:
@@ -377,14 +445,39 @@ async def execute(database: Database, settings: Settings, run_id: int) -> str:
             env=prepared.env,
             time_limit=prepared.timeout,
             kill_grace=settings.automation_kill_grace_seconds,
+            on_event=live.apply,
+            cancelled_by=cancelled_by,
         )
+    live = _finishing(live, redis)
+    await _quietly(live.finish(result.status, result.error_message, result.cancelled))
     async with database.unit_of_work() as session:
-        await record(session, settings, prepared, result)
+        await record(session, settings, prepared, result, live.state)
     return result.status
 
 
+def _finishing(live: progress.LiveProgress, redis: Redis) -> progress.LiveProgress:
+    """The same state, now kept for a day after the run (the frontend reads it at the end)."""
+    return progress.LiveProgress(
+        live.state,
+        [],
+        lambda state: progress.save_state(redis, state, progress.FINISHED_TTL_SECONDS),
+    )
+
+
+async def _quietly(work: Awaitable[None]) -> None:
+    """The live view is a courtesy: a Redis outage never fails a run over it."""
+    try:
+        await work
+    except (RedisError, OSError):
+        log.warning("could not update an execution's live status", exc_info=True)
+
+
 async def record(
-    session: AsyncSession, settings: Settings, prepared: PreparedRun, result: RunResult
+    session: AsyncSession,
+    settings: Settings,
+    prepared: PreparedRun,
+    result: RunResult,
+    live_state: dict[str, Any] | None = None,
 ) -> None:
     recorded = await repository.finish_run(
         session,
@@ -396,6 +489,7 @@ async def record(
             "message": result.message,
             "error_message": result.error_message,
             "duration_seconds": round(result.duration_seconds, 3),
+            "progress": live_state,
         },
     )
     if not recorded:
@@ -404,11 +498,16 @@ async def record(
         session, prepared.automation_id, result.status, datetime.now(settings.timezone)
     )
     if result.status == "error":
-        await notify_failure(session, settings, prepared, result.error_message or result.message)
+        error = result.error_message or result.message
+        await notify_failure(session, settings, prepared, error, result.exit_code)
 
 
 async def notify_failure(
-    session: AsyncSession, settings: Settings, prepared: PreparedRun, error: str
+    session: AsyncSession,
+    settings: Settings,
+    prepared: PreparedRun,
+    error: str,
+    exit_code: int | None = None,
 ) -> None:
     """Emails the organization's administrators, at most once per automation per period."""
     every = timedelta(seconds=settings.automation_failure_email_seconds)
@@ -422,7 +521,7 @@ async def notify_failure(
     content = automation_failure(
         automation=prepared.automation_name, organization=prepared.organization_name,
         execution_id=prepared.execution_id, started_at=prepared.started_at,
-        zone=settings.timezone, exit_code=None, error=error,
+        zone=settings.timezone, exit_code=exit_code, error=error,
     )  # fmt: skip
     await email_service.enqueue(
         session, kind="automation_failure", recipients=recipients, subject=content.subject,
@@ -626,3 +725,96 @@ async def _reschedule_all(
     for automation in await repository.active_in(session, organization_id):
         reschedule(automation, settings, now)
     await session.flush()
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+
+async def available_scripts(
+    session: AsyncSession, settings: Settings, organization: Organization
+) -> tuple[list[catalogue.Script], dict[str, int]]:
+    """The scripts the organization may use, and which of its automations uses each."""
+    own, others = await _organization_ref(session, organization)
+    found = catalogue.discover(settings.automations_dir, own, others)
+    used: dict[str, int] = {}
+    for row in await repository.list_with_stats(session, organization.id):
+        used.setdefault(row.automation.script_path, row.automation.id)
+    return found, used
+
+
+async def script_details(
+    session: AsyncSession, settings: Settings, organization: Organization, script_path: str
+) -> dict[str, Any] | None:
+    """One script's metadata: 400 when it is not the organization's to use or malformed."""
+    path = await resolve_script(session, settings, organization, script_path)
+    return script_metadata(path)
+
+
+# --- live status and cancel ---------------------------------------------------------------
+
+
+async def run_by_execution(
+    session: AsyncSession, organization_id: int, execution_id: str
+) -> AutomationRun:
+    run = await repository.run_by_execution(session, organization_id, execution_id)
+    if run is None:
+        raise NotFoundError("Ejecución no encontrada")
+    return run
+
+
+async def live_status(
+    session: AsyncSession, redis: Redis, access: OrganizationAccess, execution_id: str
+) -> dict[str, Any]:
+    """The live state while it is kept; after that (or after DELETE /status) the final state
+    recorded in the log row."""
+    run = await run_by_execution(session, access.organization.id, execution_id)
+    state = None
+    with contextlib.suppress(RedisError, OSError):
+        state = await progress.load_state(redis, execution_id)
+    if state is None:
+        state = run.progress or progress.initial_state(
+            run.execution_id, run.organization_id, access.organization.name, run.started_at
+        )
+        if run.status not in repository.OPEN_STATUSES and state.get("status") == "running":
+            state["status"] = progress.LIVE_STATUS[run.status]
+            state["error"] = state.get("error") or run.error_message
+    state.pop("organization_id", None)
+    return state
+
+
+async def clear_status(
+    session: AsyncSession, redis: Redis, access: OrganizationAccess, execution_id: str
+) -> None:
+    run = await run_by_execution(session, access.organization.id, execution_id)
+    if run.status in repository.OPEN_STATUSES:
+        raise ConflictError(
+            "La ejecución sigue en curso; para detenerla usa DELETE /api/automatizaciones/ejecutar"
+        )
+    await redis.delete(progress.status_key(execution_id))
+
+
+async def cancel(
+    session: AsyncSession,
+    redis: Redis,
+    access: OrganizationAccess,
+    principal: AccountPrincipal,
+    execution_id: str,
+) -> str:
+    """A queued run is closed at once; a running one is flagged for its worker, which ends the
+    whole process group within the grace period. Returns the run's state now."""
+    run = await run_by_execution(session, access.organization.id, execution_id)
+    text = f"Ejecución cancelada por {principal.email}"
+    if run.status == "pendiente":
+        await repository.cancel_queued(session, run.id, text)
+        state = progress.initial_state(
+            run.execution_id, run.organization_id, access.organization.name, None
+        )
+        state.update(status="cancelled", error=text)
+        with contextlib.suppress(RedisError, OSError):
+            await progress.save_state(redis, state, progress.FINISHED_TTL_SECONDS)
+        return "error"
+    if run.status != "en_ejecucion":
+        raise ConflictError(f"La ejecución ya terminó ({run.status})")
+    ttl = run.timeout_seconds + 3600
+    await redis.set(progress.cancel_key(execution_id), principal.email, ex=ttl)
+    return "cancelando"

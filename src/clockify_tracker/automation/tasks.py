@@ -18,7 +18,7 @@ async def _run(runtime: WorkerRuntime, run_ids: list[int]) -> str:
     # A script holds its worker slot until it ends: runs signalled together are split so each
     # gets a slot of its own.
     await runtime.dispatcher.signal_each(service.RUN_TASK, others)
-    return await service.execute(runtime.database, runtime.settings, first)
+    return await service.execute(runtime.database, runtime.settings, runtime.redis, first)
 
 
 @celery_app.task(name=service.RUN_TASK, ignore_result=True)

@@ -11,6 +11,8 @@ import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from redis.asyncio import Redis
+
 from clockify_tracker.config import Settings, settings
 from clockify_tracker.kit.celery_app import celery_app
 from clockify_tracker.kit.db import Database
@@ -26,12 +28,18 @@ class WorkerRuntime:
         asyncio.set_event_loop(self.loop)
         self.database = Database(app_settings.database_url, pool_size=2)
         self.dispatcher = OutboxDispatcher(self.database, CeleryPublisher(celery_app))
+        # Live state (an automation run's progress), on this process's loop.
+        self.redis = Redis.from_url(
+            app_settings.redis_url.get_secret_value(), decode_responses=True,
+            socket_connect_timeout=2, socket_timeout=5,
+        )  # fmt: skip
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coro)
 
     def close(self) -> None:
         self.run(self.dispatcher.aclose())
+        self.run(self.redis.aclose())
         self.run(self.database.dispose())
         self.loop.close()
 

@@ -8,6 +8,7 @@ was still going) or `perdida` (the scheduler was down past the grace period)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clockify_tracker.models.base import Base
@@ -83,3 +85,5 @@ class AutomationRun(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     duration_seconds: Mapped[float | None] = mapped_column(Float)
+    # The live status as the run ended (phases, messages, percentage), for /status afterwards.
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

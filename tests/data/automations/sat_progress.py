@@ -1,1 +1,0 @@
-"""The progress helper scripts import; never a script itself."""
