@@ -37,6 +37,7 @@ from clockify_tracker.exceptions import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    ServiceUnavailableError,
 )
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.outbox import signal_after_commit
@@ -752,6 +753,8 @@ async def script_details(
 
 # --- live status and cancel ---------------------------------------------------------------
 
+LIVE_STATE_DOWN = "El estado en vivo no está disponible (Redis); inténtalo en un momento"
+
 
 async def run_by_execution(
     session: AsyncSession, organization_id: int, execution_id: str
@@ -790,7 +793,10 @@ async def clear_status(
         raise ConflictError(
             "La ejecución sigue en curso; para detenerla usa DELETE /api/automatizaciones/ejecutar"
         )
-    await redis.delete(progress.status_key(execution_id))
+    try:
+        await redis.delete(progress.status_key(execution_id))
+    except (RedisError, OSError):
+        raise ServiceUnavailableError(LIVE_STATE_DOWN, headers={"Retry-After": "5"}) from None
 
 
 async def cancel(
@@ -816,5 +822,8 @@ async def cancel(
     if run.status != "en_ejecucion":
         raise ConflictError(f"La ejecución ya terminó ({run.status})")
     ttl = run.timeout_seconds + 3600
-    await redis.set(progress.cancel_key(execution_id), principal.email, ex=ttl)
+    try:
+        await redis.set(progress.cancel_key(execution_id), principal.email, ex=ttl)
+    except (RedisError, OSError):
+        raise ServiceUnavailableError(LIVE_STATE_DOWN, headers={"Retry-After": "5"}) from None
     return "cancelando"
