@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -99,10 +100,35 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+# asyncpg's word for "the server went away or cannot take you now": the connection was lost
+# mid-statement, a connection-class error (SQLSTATE 08), or an operator intervention (57P: admin
+# or crash shutdown, cannot connect now).
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OperationalError,
+    OSError,
+    TimeoutError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
+
 def _is_database_unreachable(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError | OSError | TimeoutError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    """Also when SQLAlchemy wraps the driver's error (`orig`) or it is the cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _UNREACHABLE):
+            return True
+        if isinstance(current, DBAPIError):
+            if current.connection_invalidated:
+                return True
+            orig = current.orig
+            current = orig if isinstance(orig, BaseException) else current.__cause__
+        else:
+            current = current.__cause__
+    return False
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -58,6 +58,14 @@ RESERVED = {
     "SCHEDULED",
 }  # fmt: skip
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
+# Names of variables that change how a process or the interpreter behaves. A custom variable
+# only ever reaches the script as VAR_LOCAL_<KEY>, so one of these names could not override
+# anything; it is refused so nobody believes it did.
+SYSTEM_NAMES = {
+    "PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "LD_PRELOAD", "LD_LIBRARY_PATH",
+    "LD_AUDIT", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT",
+    "PYTHONWARNINGS", "PYTHONUSERBASE", "PYTHONSAFEPATH",
+}  # fmt: skip
 HELPERS_DIR = Path(__file__).resolve().parent / "script_helpers"
 
 
@@ -114,6 +122,13 @@ def check_variables(variables: dict[str, Any]) -> dict[str, str]:
             raise BadRequestError(
                 f"Nombre de variable inválido: {key!r} (letras, números y _; no empieza con "
                 "número)",
+                field="variables_personalizadas",
+            )
+        if key.upper() in SYSTEM_NAMES:
+            raise BadRequestError(
+                f"La variable {key!r} tiene el nombre de una variable del sistema; el script la "
+                f"recibiría como VAR_LOCAL_{key.upper()} y no cambiaría {key.upper()}: usa otro "
+                "nombre",
                 field="variables_personalizadas",
             )
         if key.upper() in RESERVED:
