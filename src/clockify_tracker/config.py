@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     # process group, SIGKILL after the grace period.
     automation_timeout_seconds: int = Field(default=600, ge=1, le=86_400)
     automation_kill_grace_seconds: float = Field(default=10.0, ge=0)
+    # A run still `en_ejecucion` this long after its time limit and grace lost its worker.
+    automation_reaper_margin_seconds: float = Field(default=60.0, ge=0)
     # A tick found late (the scheduler was down) still runs when it is at most this late.
     automation_misfire_grace_seconds: float = Field(default=300.0, ge=0)
     # How often beat asks the dispatcher for due automations; 0 turns the schedule off.

@@ -22,6 +22,8 @@ from clockify_tracker.automation.progress import parse_marker
 log = logging.getLogger(__name__)
 
 MAX_OUTPUT = 50_000
+# Execs the script after asking the kernel to kill it if the worker dies (see the file).
+LAUNCHER = Path(__file__).resolve().parent / "script_helpers" / "_launch.py"
 CUT_MARKER = "[… {omitted} caracteres anteriores omitidos …]\n"
 _READ_CHUNK = 65_536
 
@@ -142,7 +144,7 @@ async def run_script(
     stdout, stderr = _Tail(), _Tail()
     try:
         process = await asyncio.create_subprocess_exec(
-            interpreter, str(script), cwd=cwd, env=dict(env),
+            interpreter, str(LAUNCHER), str(script), cwd=cwd, env=dict(env),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, start_new_session=True,
         )  # fmt: skip

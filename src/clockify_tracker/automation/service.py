@@ -547,7 +547,9 @@ async def notify_failure(
 
 async def close_abandoned(session: AsyncSession, settings: Settings) -> int:
     """The reaper: runs whose worker died are closed as errors once their time is up."""
-    grace = timedelta(seconds=settings.automation_kill_grace_seconds + 60)
+    grace = timedelta(
+        seconds=settings.automation_kill_grace_seconds + settings.automation_reaper_margin_seconds
+    )
     closed = await repository.close_abandoned_runs(session, grace)
     for run in closed:
         automation = await session.get(Automation, run.automation_id)
