@@ -22,7 +22,7 @@ from clockify_tracker.kit.celery_app import create_celery_app
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.logging import configure_logging
 from clockify_tracker.kit.outbox import CeleryPublisher, OutboxDispatcher, Publisher
-from clockify_tracker.kit.web import AppState, RequestIdMiddleware
+from clockify_tracker.kit.web import AppState, RequestIdMiddleware, RequestLimitsMiddleware
 
 DESCRIPTION = """
 Receives Clockify time-entry webhooks, keeps an append-only audit log (the *binnacle*),
@@ -88,6 +88,7 @@ def create_app(
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.router.routes.extend(hot_routes)
     app.include_router(api_router)

@@ -77,3 +77,64 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+MAX_HEADER_BYTES = 32 * 1024
+# JSON bodies of this API are small; webhooks keep their own limit (WEBHOOK_MAX_BODY_BYTES),
+# checked after the signature so an unauthenticated caller learns nothing.
+MAX_BODY_BYTES = 1024 * 1024
+_OWN_BODY_LIMIT = ("/api-clockify/webhook", "/webhook/clockify")
+
+
+class RequestLimitsMiddleware:
+    """431 for headers over MAX_HEADER_BYTES in all (the server, httptools, sets no limit);
+    413 for a body over MAX_BODY_BYTES, declared or counted as it arrives."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Imported here: the error envelopes module imports this one.
+        from clockify_tracker.exception_handlers import error_response
+
+        headers = scope["headers"]
+        if sum(len(name) + len(value) for name, value in headers) > MAX_HEADER_BYTES:
+            response = error_response(
+                Request(scope), 431, "request_header_fields_too_large",
+                f"Las cabeceras de la petición pasan de {MAX_HEADER_BYTES // 1024} KiB",
+            )  # fmt: skip
+            await response(scope, receive, send)
+            return
+        if scope["path"].startswith(_OWN_BODY_LIMIT):
+            await self.app(scope, receive, send)
+            return
+        too_large = f"El cuerpo de la petición pasa de {MAX_BODY_BYTES // 1024} KiB"
+        declared = dict(headers).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            response = error_response(Request(scope), 413, "payload_too_large", too_large)
+            await response(scope, receive, send)
+            return
+        # Read the (small) body first and replay it: a limit hit while the app reads it would
+        # surface as FastAPI's generic 400, not a 413.
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > MAX_BODY_BYTES:
+                response = error_response(Request(scope), 413, "payload_too_large", too_large)
+                await response(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
