@@ -108,3 +108,45 @@ async def test_two_workers_and_their_sweepers_racing_deliver_each_email_once(
     assert max(ids.values()) == 1, f"sent twice: {[i for i, n in ids.items() if n > 1]}"
     assert len(messages) == total
     assert await statuses(stack.db) == Counter({"sent": total})
+
+
+async def test_emails_queued_while_smtp_refuses_are_retried_and_each_delivered_once(
+    stack: Stack,
+) -> None:
+    total = 20
+    async with stack.db.unit_of_work() as session:
+        emails = [
+            await email_service.enqueue(
+                session,
+                kind="started",
+                recipients=["coordinacion@example.com"],
+                subject=f"Sesión {n}",
+                text_body=f"Correo {n}",
+            )
+            for n in range(total)
+        ]
+    stack.smtp.stop()
+    # Backoff from 1 s, doubling, six retries: a budget of about a minute.
+    worker = stack.worker({"EMAIL_RETRY_DELAY": "1", "EMAIL_MAX_RETRIES": "6"})
+    try:
+        await eventually(lambda: _all_retrying(stack.db, total), within=30)
+        await asyncio.sleep(2)
+        assert stack.smtp.messages == []
+        stack.smtp.start()
+        await eventually(lambda: delivered(stack.smtp, total), within=60)
+        await asyncio.sleep(3)
+    finally:
+        worker.stop()
+    ids = Counter(m.message["Message-ID"] for m in stack.smtp.messages)
+    assert set(ids) == {email.message_id for email in emails}
+    assert max(ids.values()) == 1, "none twice"
+    assert await statuses(stack.db) == Counter({"sent": total})
+
+
+async def _all_retrying(db: Database, total: int) -> bool:
+    """Every email tried and refused at least once (the server is down)."""
+    async with db.unit_of_work() as session:
+        rows = list(await session.scalars(select(EmailMessage)))
+    return len(rows) == total and all(
+        row.attempts >= 1 and row.status == "pending" and row.last_error for row in rows
+    )
