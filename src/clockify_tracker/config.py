@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     email_max_retries: int = Field(default=3, ge=0, le=20)
     email_retry_delay: float = Field(default=5.0, gt=0)
     email_process_interval: float = Field(default=5.0, gt=0)
+    # A send claimed longer ago than this (its worker died) may be claimed again.
+    email_lease_seconds: float = Field(default=120.0, ge=1)
 
     # Outbox: a row not yet handed to Celery this long after it became due is re-sent by the
     # sweeper; a row handed over but still pending after `outbox_redispatch_seconds` is

@@ -5,8 +5,6 @@ closes it as an error once its time limit and the margin have passed."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 from functools import partial
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from tests.fixtures.app import client_for
 from tests.fixtures.stack import Stack
 from tests.support.factories import create_account, create_organization, login
 from tests.support.polling import eventually
+from tests.support.processes import kill_tree
 
 pytestmark = pytest.mark.slow
 
@@ -29,23 +28,6 @@ pathlib.Path(os.environ["VAR_LOCAL_PID"]).write_text(str(os.getpid()))
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
 time.sleep(600)
 """
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, queue = [], [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 async def test_a_script_dies_with_its_killed_worker_and_the_reaper_closes_the_run(
@@ -76,9 +58,7 @@ async def test_a_script_dies_with_its_killed_worker_and_the_reaper_closes_the_ru
         await eventually(partial(_exists, pid_file), within=30)
         script = int(pid_file.read_text())
         # The worker's processes only: the script is left to the kernel (PDEATHSIG).
-        for pid in [first.process.pid, *descendants(first.process.pid)]:
-            if pid != script:
-                os.kill(pid, signal.SIGKILL)
+        kill_tree(first.process.pid, spare={script})
         first.process.wait()
         await eventually(partial(_gone, script), within=10)
 

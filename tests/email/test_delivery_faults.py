@@ -19,6 +19,7 @@ from tests.fixtures.smtp import ReceivedMail, SmtpServer
 from tests.fixtures.stack import Stack
 from tests.support.clockify import entry, send
 from tests.support.polling import eventually
+from tests.support.processes import kill_tree
 
 pytestmark = pytest.mark.slow
 
@@ -160,3 +161,36 @@ async def _all_retrying(db: Database, total: int) -> bool:
     return len(rows) == total and all(
         row.attempts >= 1 and row.status == "pending" and row.last_error for row in rows
     )
+
+
+async def test_an_email_whose_worker_was_killed_mid_send_is_sent_once_after_its_lease(
+    stack: Stack,
+) -> None:
+    async with stack.db.unit_of_work() as session:
+        email = await email_service.enqueue(
+            session, kind="started", recipients=["coordinacion@example.com"],
+            subject="Sesión", text_body="Correo",
+        )  # fmt: skip
+    # The server stalls before it has any of the message: the worker dies mid-conversation.
+    stack.smtp.handler.rcpt_delay_seconds = 30
+    lease = {"EMAIL_LEASE_SECONDS": "2"}
+    first = stack.worker(lease)
+    await eventually(lambda: _waiting_at_rcpt(stack), within=30)
+    kill_tree(first.process.pid)
+    first.process.wait()
+    stack.smtp.handler.rcpt_delay_seconds = 0
+    second = stack.worker(lease)
+    try:
+        await eventually(lambda: delivered(stack.smtp, 1), within=30)
+        await asyncio.sleep(3)
+    finally:
+        second.stop()
+    assert [m.message["Message-ID"] for m in stack.smtp.messages] == [email.message_id]
+    async with stack.db.unit_of_work() as session:
+        row = await session.get(EmailMessage, email.id)
+    assert row is not None
+    assert (row.status, row.attempts) == ("sent", 2), "claimed again once the lease ran out"
+
+
+async def _waiting_at_rcpt(stack: Stack) -> bool:
+    return stack.smtp.handler.waiting_at_rcpt > 0

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEND_TASK = "email.send_emails"
-LEASE_SECONDS = 120
 
 
 async def enqueue(
@@ -68,7 +67,9 @@ async def enqueue(
 async def deliver(database: Database, settings: Settings, email_id: int) -> str:
     """Claim, send outside any transaction, record. Returns what happened."""
     async with database.unit_of_work() as session:
-        email = await repository.claim(session, email_id, lease=_lease())
+        email = await repository.claim(
+            session, email_id, lease=timedelta(seconds=settings.email_lease_seconds)
+        )
         if email is None:
             return "skipped"
         files = await storage.load(session, [item["file_id"] for item in email.attachments])
@@ -105,10 +106,6 @@ async def _finish(database: Database, email_id: int, status: str, error: str) ->
         await repository.mark_failed(session, email_id, redact(error)[:1000])
     log.warning("email %s failed for good: %s", email_id, redact(error))
     return status
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=LEASE_SECONDS)
 
 
 async def due(database: Database) -> list[int]:
