@@ -194,3 +194,45 @@ async def test_an_email_whose_worker_was_killed_mid_send_is_sent_once_after_its_
 
 async def _waiting_at_rcpt(stack: Stack) -> bool:
     return stack.smtp.handler.waiting_at_rcpt > 0
+
+
+async def test_workers_resume_within_30_s_after_redis_restarts_under_load(stack: Stack) -> None:
+    """Webhooks keep coming while Redis restarts (its queues are lost: it keeps nothing on
+    disk). Every delivery sent after the restart is emailed within 30 s of it, and every
+    delivery, before or after, exactly once."""
+    total, restart_at = 120, 60
+    worker = stack.worker()
+    try:
+        app = create_app(stack.settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="https://t") as client:
+                answers: Counter[int] = Counter()
+                for n in range(total):
+                    if n == restart_at:
+                        stack.redis.stop()
+                        stack.redis.start()
+                    body = entry(f"6650ee00ee00ee00{n:08d}", description=f"entrada-{n:04d}")
+                    answers[(await send(client, "end", body)).status_code] += 1
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.5)
+        after_restart = {f"entrada-{n:04d}" for n in range(restart_at, total)}
+        await eventually(lambda: _emailed(stack, after_restart), within=30)
+        await eventually(lambda: delivered(stack.smtp, total), within=90)
+        await asyncio.sleep(3)
+    finally:
+        worker.stop()
+    assert answers == Counter({202: total})
+    ids = Counter(m.message["Message-ID"] for m in stack.smtp.messages)
+    assert len(ids) == total
+    assert set(ids.values()) == {1}, "none twice"
+
+
+async def _emailed(stack: Stack, descriptions: set[str]) -> bool:
+    seen = {
+        word
+        for m in stack.smtp.messages
+        for word in m.message.get_body(("plain",)).get_content().split()
+        if word.startswith("entrada-")
+    }
+    return descriptions <= seen
