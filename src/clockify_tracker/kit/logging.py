@@ -119,5 +119,9 @@ def configure_logging(*, level: str, json_output: bool, secrets: Iterable[str]) 
     # Uvicorn and Celery install their own handlers; route them through ours instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "celery.task"):
         lib_logger = logging.getLogger(name)
+        if name == "uvicorn.access" and not lib_logger.handlers and not lib_logger.propagate:
+            # Uvicorn told not to log requests (`--no-access-log`, `access_log=False`) leaves
+            # this logger so; propagating would log every request through ours after all.
+            continue
         lib_logger.handlers.clear()
         lib_logger.propagate = True
