@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.9
 
-.PHONY: dev test lint format install lock migrate clean docker-up
+.PHONY: dev test lint format install lock migrate clean docker-up soak
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -27,6 +27,9 @@ dev: $(STAMP)  ## API + worker + beat + Flower; embedded PostgreSQL/Redis/SMTP s
 
 test: $(STAMP)  ## the whole suite against real PostgreSQL, Redis, SMTP and a Celery worker
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+soak: $(STAMP)  ## 10-minute load run of the whole service; prints figures, never fails (bench/README.md)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
