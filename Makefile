@@ -40,7 +40,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lock: $(STAMP)  ## re-pin every dependency after changing pyproject.toml
+# Not on $(STAMP): installing first would fail when pyproject.toml no longer admits a pin.
+lock:  ## re-pin every dependency after changing pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra local --python-version 3.11 -o constraints.txt
 
 migrate: $(STAMP)
