@@ -6,8 +6,10 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 
 import asyncpg
+import httpx
 from sqlalchemy import make_url
 from tests.support.services import REPO_ROOT, TestServices, configure_test_environment
 
@@ -44,3 +46,17 @@ def configure_bench_environment() -> TestServices:
         capture_output=True,
     )  # fmt: skip
     return services
+
+
+def answers_within(process: subprocess.Popen[bytes], url: str, timeout: float = 30) -> bool:
+    """Poll `url` until the server answers at all; False if the process exits or time runs out
+    first. The caller stops the process and says where its log is."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            httpx.get(url, timeout=1)
+            return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False

@@ -17,12 +17,11 @@ import subprocess
 import sys
 import time
 
-from bench._services import configure_bench_environment
+from bench._services import answers_within, configure_bench_environment
 
 SERVICES = configure_bench_environment()
 
 import asyncpg  # noqa: E402
-import httpx  # noqa: E402
 from tests.support.services import REPO_ROOT  # noqa: E402
 
 from clockify_tracker.config import Settings  # noqa: E402
@@ -53,16 +52,11 @@ def _start(command: list[str], env: dict[str, str], port: int) -> subprocess.Pop
     process = subprocess.Popen(
         command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    if answers_within(process, f"http://127.0.0.1:{port}/"):
+        return process
     process.kill()
     raise RuntimeError(
-        f"server on {port} did not start: {process.stderr.read() if process.stderr else ''}"
+        f"server on {port} did not start: {process.stderr.read() if process.stderr else b''!r}"
     )
 
 

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench._services import configure_bench_environment
+from bench._services import answers_within, configure_bench_environment
 
 SERVICES = configure_bench_environment()
 # The test environment's periodic settings are tuned for quick tests (sweepers every second, a
@@ -194,16 +194,8 @@ def start_api(port: int) -> Child:
         sys.executable, "-m", "uvicorn", "clockify_tracker.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
     ], dict(os.environ))  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            break
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return child
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+    if answers_within(child.process, f"http://127.0.0.1:{port}/healthz", timeout=60):
+        return child
     child.stop(5)
     raise RuntimeError(f"the API did not start; see {child.log_path}")
 

@@ -57,7 +57,7 @@ from functools import partial
 from statistics import NormalDist
 from typing import IO
 
-from bench._services import configure_bench_environment
+from bench._services import answers_within, configure_bench_environment
 
 SERVICES = configure_bench_environment()
 
@@ -420,13 +420,8 @@ def _start_server(port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
         "--timeout-keep-alive", "60",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    if answers_within(process, f"http://127.0.0.1:{port}/healthz"):
+        return process
     process.kill()
     log.seek(0)
     raise RuntimeError(f"uvicorn on {port} did not start: {log.read()[-2000:]!r}")
