@@ -8,31 +8,32 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from clockify_tracker.kit.db import Database
 from clockify_tracker.models import (
     AutomationRun,
-    BinnacleEntry,
     ClockifySession,
     EmailMessage,
-    Notification,
     ReportJob,
 )
-from clockify_tracker.report import periods
 from tests.fixtures.stack import Stack
 from tests.support.factories import create_organization
 from tests.support.polling import eventually
-from tests.support.reports import create_session, create_user
+from tests.support.reports import (
+    LATEST_PERIODS_DUE,
+    create_session,
+    create_user,
+    overtime_counts,
+    work_in_latest_periods,
+)
 
 pytestmark = pytest.mark.slow
 
-MX = ZoneInfo("America/Mexico_City")
 RUN_SECONDS = 180
 AUTOMATIONS = 5
 OVERTIME_HOURS = 5
@@ -78,22 +79,6 @@ async def settled(db: Database) -> bool:
     return all(run.status not in ("pendiente", "ejecutando") for run in await runs(db))
 
 
-async def overtime_counts(db: Database, session_id: int) -> tuple[int, int]:
-    """(monitor binnacle entries, overtime notifications) of one session."""
-    async with db.unit_of_work() as session:
-        binnacle = await session.scalar(
-            select(func.count()).where(
-                BinnacleEntry.session_id == session_id, BinnacleEntry.source == "monitor"
-            )
-        )
-        notices = await session.scalar(
-            select(func.count()).where(
-                Notification.session_id == session_id, Notification.kind == "overtime"
-            )
-        )
-    return int(binnacle or 0), int(notices or 0)
-
-
 @pytest.mark.timeout(RUN_SECONDS + 180)
 async def test_two_beats_for_three_minutes_run_each_tick_once_and_send_each_period_once(
     stack: Stack, tmp_path: Path
@@ -105,11 +90,7 @@ async def test_two_beats_for_three_minutes_run_each_tick_once_and_send_each_peri
     organization = await create_organization(stack.db, "default")
     # Reports: sessions in the latest week and month, both periods due (wide catch-up window).
     ana = await create_user(stack.db, organization, "Ana Pérez", email="ana@example.com")
-    today = datetime.now(MX).date()
-    week, month = periods.previous_week(today), periods.previous_month(today)
-    for day in (week.start + timedelta(days=1), month.start + timedelta(days=2)):
-        start = datetime.combine(day, time(9), MX).astimezone(UTC)
-        await create_session(stack.db, ana, start, start + timedelta(hours=3))
+    await work_in_latest_periods(stack.db, ana)
     # The monitor: one timer already past the threshold, one that crosses it a minute in.
     now = datetime.now(UTC)
     over = await create_session(stack.db, ana, now - timedelta(hours=OVERTIME_HOURS + 2), None)
@@ -125,10 +106,8 @@ async def test_two_beats_for_three_minutes_run_each_tick_once_and_send_each_peri
         "AUTOMATION_DISPATCH_INTERVAL": "2",
         "MONITOR_INTERVAL_SECONDS": "2",
         "OVERTIME_HOURS": str(OVERTIME_HOURS),
-        "REPORTS_SCHEDULE_ENABLED": "true",
+        **LATEST_PERIODS_DUE,
         "REPORT_SCHEDULE_INTERVAL": "2",
-        "REPORT_CATCH_UP_HOURS": str(24 * 45),
-        "REPORT_SEND_HOUR": "0",
     }
     workers = [stack.worker(beat_env), stack.worker(beat_env)]
     try:
@@ -170,8 +149,8 @@ async def test_two_beats_for_three_minutes_run_each_tick_once_and_send_each_peri
     )  # fmt: skip
 
     # The monitor: both timers flagged and notified once.
-    assert await overtime_counts(stack.db, over.id) == (1, 1)
-    assert await overtime_counts(stack.db, crossing.id) == (1, 1)
+    assert (await overtime_counts(stack.db, over.id))[:2] == (1, 1)
+    assert (await overtime_counts(stack.db, crossing.id))[:2] == (1, 1)
     async with stack.db.unit_of_work() as session:
         flags = list(await session.scalars(select(ClockifySession.overtime)))
         email_kinds = Counter(await session.scalars(select(EmailMessage.kind)))

@@ -8,38 +8,21 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from clockify_tracker.clockify.monitor import flag_running_overtime
 from clockify_tracker.config import Settings
 from clockify_tracker.kit.db import Database
-from clockify_tracker.models import BinnacleEntry, ClockifySession, EmailMessage, Notification
+from clockify_tracker.models import BinnacleEntry, ClockifySession
 from tests.fixtures.stack import Stack
 from tests.support.clockify import deliver, entry
 from tests.support.factories import create_organization
 from tests.support.polling import eventually
-from tests.support.reports import create_session, create_user
+from tests.support.reports import create_session, create_user, overtime_counts
 
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-async def counts(db: Database, session_id: int) -> tuple[int, int, int]:
-    """(monitor binnacle entries, overtime notifications, overtime emails) of the session."""
-    async with db.unit_of_work() as session:
-        binnacle = await session.scalar(
-            select(func.count()).where(
-                BinnacleEntry.session_id == session_id, BinnacleEntry.source == "monitor"
-            )
-        )
-        notices = await session.scalar(
-            select(func.count()).where(
-                Notification.session_id == session_id, Notification.kind == "overtime"
-            )
-        )
-        emails = await session.scalar(select(func.count()).where(EmailMessage.kind == "overtime"))
-    return int(binnacle or 0), int(notices or 0), int(emails or 0)
 
 
 async def test_a_long_running_timer_is_flagged_once_and_a_short_one_is_not(db: Database) -> None:
@@ -56,7 +39,7 @@ async def test_a_long_running_timer_is_flagged_once_and_a_short_one_is_not(db: D
         second = await flag_running_overtime(session, Settings(), now + timedelta(minutes=1))
 
     assert (first, second) == (1, 0)
-    assert await counts(db, long.id) == (1, 1, 2), "coordinators and Ana: two emails, once"
+    assert await overtime_counts(db, long.id) == (1, 1, 2), "coordinators and Ana: two emails, once"
     async with db.unit_of_work() as session:
         flags = dict(
             (await session.execute(select(ClockifySession.id, ClockifySession.overtime))).all()
@@ -92,7 +75,7 @@ async def test_stopping_a_flagged_timer_does_not_notify_overtime_again(
         after = await session.scalar(select(ClockifySession))
     assert after is not None
     assert after.overtime
-    assert (await counts(db, row.id))[1] == 1, "one overtime notice, from the monitor"
+    assert (await overtime_counts(db, row.id))[1] == 1, "one overtime notice, from the monitor"
 
 
 async def test_a_running_timer_flagged_by_the_monitor_stays_flagged_through_an_edit(
@@ -129,7 +112,7 @@ async def test_two_beats_flag_a_session_once(stack: Stack) -> None:
     finally:
         for worker in workers:
             worker.stop()
-    assert await counts(stack.db, running.id) == (1, 1, 1)
+    assert await overtime_counts(stack.db, running.id) == (1, 1, 1)
     assert len(stack.smtp.messages) == 1
     assert stack.smtp.messages[0].message["Subject"].startswith("Clockify - Sesión en OVERTIME")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,13 +14,16 @@ from sqlalchemy import select
 from clockify_tracker.config import Settings
 from clockify_tracker.kit.db import Database
 from clockify_tracker.models import ReportJob
-from clockify_tracker.report import periods
 from clockify_tracker.report.service import schedule_due
 from tests.fixtures.smtp import ReceivedMail
 from tests.fixtures.stack import Stack
 from tests.support.factories import create_organization
 from tests.support.polling import eventually
-from tests.support.reports import create_session, create_user
+from tests.support.reports import (
+    LATEST_PERIODS_DUE,
+    create_user,
+    work_in_latest_periods,
+)
 
 MX = ZoneInfo("America/Mexico_City")
 MONDAY_MORNING = datetime(2026, 12, 7, 7, 30, tzinfo=MX)
@@ -72,17 +75,8 @@ async def test_a_period_is_delivered_once_with_two_beat_processes(stack: Stack) 
     weekly and monthly periods are due whatever today is."""
     organization = await create_organization(stack.db, "default")
     ana = await create_user(stack.db, organization, "Ana Pérez", email="ana@example.com")
-    today = datetime.now(MX).date()
-    week, month = periods.previous_week(today), periods.previous_month(today)
-    for day in (week.start + timedelta(days=1), month.start + timedelta(days=2)):
-        start = datetime.combine(day, time(9), MX).astimezone(UTC)
-        await create_session(stack.db, ana, start, start + timedelta(hours=3))
-    schedule_on = {
-        "REPORTS_SCHEDULE_ENABLED": "true",
-        "REPORT_SCHEDULE_INTERVAL": "1",
-        "REPORT_CATCH_UP_HOURS": str(24 * 45),
-        "REPORT_SEND_HOUR": "0",
-    }
+    week, month = await work_in_latest_periods(stack.db, ana)
+    schedule_on = {**LATEST_PERIODS_DUE, "REPORT_SCHEDULE_INTERVAL": "1"}
     workers = [stack.worker(schedule_on), stack.worker(schedule_on)]
     try:
         # Weekly and monthly: the coordinators' workbook and Ana's, each.

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from clockify_tracker.kit.db import Database
-from clockify_tracker.models import ClockifySession, ClockifyUser, Organization
+from clockify_tracker.models import (
+    BinnacleEntry,
+    ClockifySession,
+    ClockifyUser,
+    EmailMessage,
+    Notification,
+    Organization,
+)
+from clockify_tracker.report import periods
 
 _ids = itertools.count(1)
 
@@ -75,3 +85,43 @@ def utc(text: str) -> datetime:
 
 def hours(value: float) -> timedelta:
     return timedelta(hours=value)
+
+
+async def overtime_counts(db: Database, session_id: int) -> tuple[int, int, int]:
+    """(monitor binnacle entries, overtime notifications, overtime emails) of the session."""
+    async with db.unit_of_work() as session:
+        binnacle = await session.scalar(
+            select(func.count()).where(
+                BinnacleEntry.session_id == session_id, BinnacleEntry.source == "monitor"
+            )
+        )
+        notices = await session.scalar(
+            select(func.count()).where(
+                Notification.session_id == session_id, Notification.kind == "overtime"
+            )
+        )
+        emails = await session.scalar(select(func.count()).where(EmailMessage.kind == "overtime"))
+    return int(binnacle or 0), int(notices or 0), int(emails or 0)
+
+
+# Worker settings under which the latest weekly and monthly periods are due whatever today is:
+# a catch-up window wider than a month, and the send hour at midnight.
+LATEST_PERIODS_DUE = {
+    "REPORTS_SCHEDULE_ENABLED": "true",
+    "REPORT_CATCH_UP_HOURS": str(24 * 45),
+    "REPORT_SEND_HOUR": "0",
+}
+
+
+async def work_in_latest_periods(
+    db: Database, user: ClockifyUser
+) -> tuple[periods.Period, periods.Period]:
+    """A three-hour session in the latest week and one in the latest month, so both reports
+    have rows; returns (week, month)."""
+    mexico = ZoneInfo("America/Mexico_City")
+    today = datetime.now(mexico).date()
+    week, month = periods.previous_week(today), periods.previous_month(today)
+    for day in (week.start + timedelta(days=1), month.start + timedelta(days=2)):
+        start = datetime.combine(day, time(9), mexico).astimezone(UTC)
+        await create_session(db, user, start, start + timedelta(hours=3))
+    return week, month
