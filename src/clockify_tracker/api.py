@@ -13,6 +13,7 @@ from clockify_tracker.clockify.user_endpoints import users as users_router
 from clockify_tracker.clockify.webhook_endpoints import webhook_routes
 from clockify_tracker.email.endpoints import emails as emails_router
 from clockify_tracker.health.endpoints import router as health_router
+from clockify_tracker.organization.member_endpoints import router as members_router
 from clockify_tracker.report.endpoints import legacy_reports as legacy_reports_router
 from clockify_tracker.report.endpoints import reports as reports_router
 
@@ -23,6 +24,7 @@ hot_routes = [*webhook_routes]
 api_router = APIRouter()
 api_router.include_router(health_router)
 api_router.include_router(auth_router)
+api_router.include_router(members_router)
 api_router.include_router(sessions_router)
 api_router.include_router(binnacle_router)
 api_router.include_router(users_router)

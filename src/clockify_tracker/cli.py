@@ -140,6 +140,46 @@ def create_account(
     typer.echo(f"created account {email} (id {account_id})")
 
 
+def _role(value: str) -> Any:
+    from clockify_tracker.models import Role
+
+    try:
+        return Role(value)
+    except ValueError:
+        typer.echo("error: --role must be administrador, coordinador or contador", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("add-member")
+def add_member(
+    email: Annotated[str, typer.Argument(help="An existing account's email")],
+    org: Annotated[str, typer.Option(help="Organization name, slug or org_<slug>")],
+    role: Annotated[str, typer.Option(help="administrador | coordinador | contador")] = "contador",
+) -> None:
+    """Give an existing account a membership in another organization (or set its role there)."""
+    _load_settings_or_exit()
+    from clockify_tracker.auth import admin
+    from clockify_tracker.config import get_settings
+
+    outcome = _run(
+        admin.add_member(get_settings(), email=email, organization=org, role=_role(role))
+    )
+    typer.echo(outcome)
+
+
+@app.command("remove-member")
+def remove_member(
+    email: Annotated[str, typer.Argument(help="The account's email")],
+    org: Annotated[str, typer.Option(help="Organization name, slug or org_<slug>")],
+) -> None:
+    """Remove an account from one organization; its other memberships stay."""
+    _load_settings_or_exit()
+    from clockify_tracker.auth import admin
+    from clockify_tracker.config import get_settings
+
+    typer.echo(_run(admin.remove_member(get_settings(), email=email, organization=org)))
+
+
 @app.command("set-password")
 def set_password(email: Annotated[str, typer.Argument(help="The account's email")]) -> None:
     """Set an account's password (CT_PASSWORD or prompt); its browser sessions end."""

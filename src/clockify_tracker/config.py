@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Self-service sign-up (`POST /api/auth/register`) creates an organization with the
+    # registrant as its administrator. Off unless an installation opens it.
+    registration_enabled: bool = False
+    registration_max_per_address: int = Field(default=5, ge=1)
 
     # Clockify webhooks. TIME_ENTRY_RESTORED is handled only when its token is set.
     clockify_secret_token_restore: SecretStr = SecretStr("")

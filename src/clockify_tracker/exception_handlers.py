@@ -54,6 +54,8 @@ def error_response(
             "message": message,
             "error": message,
         }
+        if details:
+            body["details"] = details
     else:
         body = {"error": message, "code": code}
         if details:
@@ -75,18 +77,62 @@ async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_SPANISH_REASONS = {
+    "missing": "es obligatorio",
+    "string_too_short": "no puede estar vacío",
+    "string_too_long": "es demasiado largo",
+    "string_type": "debe ser texto",
+    "int_parsing": "debe ser un número entero",
+    "int_type": "debe ser un número entero",
+    "greater_than_equal": "está fuera del rango permitido",
+    "less_than_equal": "está fuera del rango permitido",
+    "bool_parsing": "debe ser true o false",
+    "bool_type": "debe ser true o false",
+    "date_from_datetime_parsing": "debe ser una fecha AAAA-MM-DD",
+    "date_parsing": "debe ser una fecha AAAA-MM-DD",
+    "date_type": "debe ser una fecha AAAA-MM-DD",
+    "json_invalid": "no es JSON válido",
+    "model_attributes_type": "debe ser un objeto JSON",
+    "dict_type": "debe ser un objeto JSON",
+    "list_type": "debe ser una lista",
+}
+
+
+def _wire_field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in loc]
+    return ".".join(parts[1:] if len(parts) > 1 and parts[0] in {"body", "query"} else parts)
+
+
+def _spanish_reason(error: Any) -> str:
+    kind = str(error.get("type", ""))
+    if kind == "enum":
+        return f"debe ser uno de: {error.get('ctx', {}).get('expected', '')}".replace(" or ", ", ")
+    if kind == "value_error" and "email" in str(error.get("msg", "")):
+        return "no es un correo válido"
+    if kind == "value_error":
+        # Our validators' own texts (phone, dates, NUL) are precise; keep them after a word.
+        return f"no es válido ({error.get('ctx', {}).get('error', error.get('msg', ''))})"
+    return _SPANISH_REASONS.get(kind, f"no es válido ({error.get('msg', '')})")
+
+
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = [
         {"field": _field_path(error.get("loc", ())), "message": str(error.get("msg", "invalid"))}
         for error in exc.errors()
     ]
-    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
-    if request.url.path.startswith(AUTOMATIONS_PREFIX):
-        # The automations contract answers invalid input with 400 and a message to show.
-        return error_response(
-            request, 400, "validation_error", f"Datos inválidos: {summary}", details=details
+    if request.url.path.startswith(ENVELOPE_PREFIXES):
+        # The platform's screens show `message` to a person: say it in Spanish, per field.
+        spanish = "; ".join(
+            f"{_wire_field(error.get('loc', ()))}: {_spanish_reason(error)}"
+            for error in exc.errors()[:5]
         )
+        # The automations contract answers invalid input with 400; auth keeps 422.
+        status = 400 if request.url.path.startswith(AUTOMATIONS_PREFIX) else 422
+        return error_response(
+            request, status, "validation_error", f"Datos inválidos: {spanish}", details=details
+        )
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
     return error_response(
         request, 422, "validation_error", f"Validation failed: {summary}", details=details
     )
@@ -183,6 +229,7 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
             "data": {"type": "null"},
             "message": {"type": "string"},
             "error": {"type": "string"},
+            "details": {"type": "array", "items": _FIELD_ERROR},
         },
         "required": ["success", "message"],
     },

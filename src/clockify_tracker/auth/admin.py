@@ -1,5 +1,5 @@
 """Account administration from the command line (`clockify-tracker create-org|create-account|
-set-password|bootstrap-dev`): each command is one unit of work."""
+add-member|remove-member|set-password|bootstrap-dev`): each command is one unit of work."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from clockify_tracker.auth import repository, service
 from clockify_tracker.config import Settings
 from clockify_tracker.kit.db import one_off_unit_of_work
 from clockify_tracker.models import Role
+from clockify_tracker.organization import member_service
+from clockify_tracker.organization import repository as organization_repository
 from clockify_tracker.organization import service as organization_service
 
 DEV_ORGANIZATION = "Desarrollo"
 DEV_ADMIN_EMAIL = "admin@clockify-tracker.dev"
+CLI_ACTOR = "cli"
 
 
 async def create_organization(settings: Settings, name: str) -> str:
@@ -44,6 +47,33 @@ async def create_account(
             is_superadmin=superadmin,
         )
         return account.id
+
+
+async def add_member(settings: Settings, *, email: str, organization: str, role: Role) -> str:
+    """Give an existing account a membership, or set its role where it has one."""
+    async with one_off_unit_of_work(settings.database_url) as session:
+        found = await organization_service.find_organization(session, organization)
+        account_id = await member_service.account_id_by_email(session, email)
+        if await organization_repository.role_in(session, account_id, found.id) is None:
+            account = await repository.get_account(session, account_id)
+            assert account is not None
+            await member_service.add_member(
+                session,
+                found,
+                member_service.NewMember(email=account.email, name="", password="", role=role),
+                CLI_ACTOR,
+            )
+            return f"added {email} to {found.name} as {role.value}"
+        await member_service.change_role(session, found, account_id, role, CLI_ACTOR)
+        return f"{email} is {role.value} in {found.name}"
+
+
+async def remove_member(settings: Settings, *, email: str, organization: str) -> str:
+    async with one_off_unit_of_work(settings.database_url) as session:
+        found = await organization_service.find_organization(session, organization)
+        account_id = await member_service.account_id_by_email(session, email)
+        await member_service.remove_member(session, found, account_id, CLI_ACTOR)
+        return f"removed {email} from {found.name}"
 
 
 async def set_password(settings: Settings, *, email: str, password: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Request, Response
+from fastapi import APIRouter, Cookie, Request, Response, Security
 from fastapi.responses import JSONResponse
 
 from clockify_tracker.auth import service
@@ -19,15 +19,22 @@ from clockify_tracker.auth.dependencies import (
     Codec,
     CurrentAccount,
     TrustedOrigin,
+    access_cookie,
+    bearer_header,
+    current_account,
 )
-from clockify_tracker.auth.ratelimit import LoginLimiter
+from clockify_tracker.auth.principal import AccountPrincipal
+from clockify_tracker.auth.ratelimit import LoginLimiter, RegistrationLimiter
 from clockify_tracker.auth.schemas import (
     LoginRequest,
+    RegisterRequest,
     SessionData,
+    SwitchByDatabaseRequest,
     SwitchOrganizationRequest,
     session_data,
 )
 from clockify_tracker.exception_handlers import error_response
+from clockify_tracker.exceptions import UnauthorizedError
 from clockify_tracker.kit.envelope import Envelope
 from clockify_tracker.kit.web import DbSession, Services
 
@@ -91,6 +98,17 @@ async def refresh(
 ) -> Envelope[SessionData] | JSONResponse:
     """Spends the refresh cookie and issues a new pair; a spent one presented again ends the
     whole session family (it was copied)."""
+    return await _rotate(request, response, session, services, codec, refresh_token)
+
+
+async def _rotate(
+    request: Request,
+    response: Response,
+    session: DbSession,
+    services: Services,
+    codec: Codec,
+    refresh_token: str | None,
+) -> Envelope[SessionData] | JSONResponse:
     outcome = await service.refresh(session, services.redis, codec, refresh_token)
     if isinstance(outcome, service.RefreshFailure):
         # Returned, not raised: the family revocation must be committed.
@@ -128,12 +146,33 @@ async def logout(
 
 @router.get(
     "/me",
-    summary="The logged-in account, its organizations and roles",
+    summary="La cuenta con sesión, sus organizaciones y roles (renueva una sesión expirada)",
     response_model=Envelope[SessionData],
     responses={401: _ERRORS[401]},
 )
-async def me(principal: CurrentAccount, session: DbSession) -> Envelope[SessionData]:
-    """Who you are, where you belong, and which organization is active."""
+async def me(
+    request: Request,
+    response: Response,
+    session: DbSession,
+    services: Services,
+    codec: Codec,
+    cookie: Annotated[str | None, Security(access_cookie)] = None,
+    authorization: Annotated[str | None, Security(bearer_header)] = None,
+    refresh_token: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
+) -> Envelope[SessionData] | JSONResponse:
+    """Who you are, where you belong, and which organization is active. A browser back after
+    its access cookie expired, with its refresh cookie still valid, is renewed here exactly as
+    by `/refresh` (new cookies; a spent refresh cookie ends the whole session)."""
+    try:
+        principal = await current_account(request, services, codec, cookie, authorization)
+    except UnauthorizedError:
+        if not refresh_token or authorization:
+            raise
+        return await _rotate(request, response, session, services, codec, refresh_token)
+    return Envelope(data=await _describe(session, principal))
+
+
+async def _describe(session: DbSession, principal: AccountPrincipal) -> SessionData:
     account = await service.load_account(session, principal)
     view = await service.describe_account(session, account)
     if principal.active_organization_id is not None:
@@ -142,7 +181,7 @@ async def me(principal: CurrentAccount, session: DbSession) -> Envelope[SessionD
             view.active,
         )
         view = service.AccountView(view.account, view.memberships, chosen)
-    return Envelope(data=session_data(view))
+    return session_data(view)
 
 
 @router.post(
@@ -163,3 +202,65 @@ async def switch_organization(
     view, token = await service.switch_organization(session, codec, principal, body.organizacion)
     set_access_cookie(response, token, services.settings, codec)
     return Envelope(data=session_data(view), message="Organización activa cambiada")
+
+
+@router.post(
+    "/switch-organization",
+    summary="Cambiar de organización activa (por su database, como lo pide el frontend)",
+    response_model=Envelope[SessionData],
+    responses={**_ERRORS, 404: {"description": "No organization by that name"}},
+)
+async def switch_organization_by_database(
+    body: SwitchByDatabaseRequest,
+    principal: CurrentAccount,
+    response: Response,
+    session: DbSession,
+    services: Services,
+    codec: Codec,
+) -> Envelope[SessionData]:
+    """The same switch as `/organizacion-activa`, named by `database` (name or slug work too);
+    the answer carries `organizacionActiva` and `organizaciones` with the new access cookie."""
+    view, token = await service.switch_organization(session, codec, principal, body.database)
+    set_access_cookie(response, token, services.settings, codec)
+    return Envelope(data=session_data(view), message="Organización activa cambiada")
+
+
+@router.post(
+    "/register",
+    summary="Registrar una organización nueva y su administrador (si REGISTRATION_ENABLED)",
+    status_code=201,
+    response_model=Envelope[SessionData],
+    dependencies=[TrustedOrigin],
+    responses={
+        403: {"description": "Registration is off on this installation"},
+        409: {"description": "The organization or the email exists already"},
+        429: {"description": "Too many sign-ups from this address"},
+    },
+)
+async def register(
+    body: RegisterRequest,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    services: Services,
+    codec: Codec,
+) -> Envelope[SessionData]:
+    """Creates the organization with the registrant as its administrator and logs in at once,
+    answering as `/login` does (the session object and its cookies)."""
+    view, tokens = await service.register(
+        session,
+        RegistrationLimiter(services.redis, services.settings),
+        codec,
+        service.Registration(
+            organization_name=body.organizacion,
+            name=body.nombre,
+            email=str(body.correo),
+            password=body.contraseña,
+            phone=body.telefono,
+            birth_date=body.fecha_nacimiento,
+        ),
+        enabled=services.settings.registration_enabled,
+        client_address=_client_address(request),
+    )
+    set_session_cookies(response, tokens, services.settings, codec)
+    return Envelope(data=session_data(view), message="Cuenta y organización creadas")

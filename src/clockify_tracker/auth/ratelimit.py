@@ -66,3 +66,33 @@ class LoginLimiter:
         account_key, _ = _keys(email, "")
         with contextlib.suppress(RedisError, OSError):
             await self._redis.delete(account_key)
+
+
+class RegistrationLimiter:
+    """Sign-ups per client address within the login window, counted before the attempt: the
+    count and the decision are one atomic INCR, so concurrent attempts cannot slip past it."""
+
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self._redis = redis
+        self._limit = settings.registration_max_per_address
+        self._window = settings.login_failure_window_seconds
+
+    async def count_attempt(self, address: str) -> None:
+        key = f"auth:register:address:{address}"
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, self._window, nx=True)
+                pipe.ttl(key)
+                attempts, _, ttl = await pipe.execute()
+        except (RedisError, OSError):
+            raise ServiceUnavailableError(
+                "El registro no está disponible; inténtalo en un momento"
+            ) from None
+        if int(attempts) > self._limit:
+            retry_after = max(int(ttl), 1)
+            raise TooManyAttemptsError(
+                f"Demasiados registros desde esta dirección; inténtalo de nuevo en "
+                f"{retry_after} segundos",
+                headers={"Retry-After": str(retry_after)},
+            )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockify_tracker.models import Account, RefreshToken
@@ -22,14 +23,31 @@ async def get_account(session: AsyncSession, account_id: int) -> Account | None:
 
 
 async def insert_account(
-    session: AsyncSession, *, email: str, name: str, password_hash: str, is_superadmin: bool
-) -> Account:
-    account = Account(
-        email=email.strip(), name=name, password_hash=password_hash, is_superadmin=is_superadmin
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    password_hash: str,
+    is_superadmin: bool,
+    phone: str | None = None,
+    birth_date: date | None = None,
+) -> Account | None:
+    """The new account, or None when the email (any letter case) is taken, also by a
+    concurrent transaction."""
+    account_id = await session.scalar(
+        insert(Account)
+        .values(
+            email=email.strip(),
+            name=name,
+            password_hash=password_hash,
+            is_superadmin=is_superadmin,
+            phone=phone,
+            birth_date=birth_date,
+        )
+        .on_conflict_do_nothing()
+        .returning(Account.id)
     )
-    session.add(account)
-    await session.flush()
-    return account
+    return None if account_id is None else await session.get(Account, account_id)
 
 
 async def record_refresh_token(

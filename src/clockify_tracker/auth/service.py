@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from redis.asyncio import Redis
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockify_tracker.auth import repository, revocation
 from clockify_tracker.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from clockify_tracker.auth.principal import AccountPrincipal, OrganizationAccess
-from clockify_tracker.auth.ratelimit import LoginLimiter
+from clockify_tracker.auth.ratelimit import LoginLimiter, RegistrationLimiter
 from clockify_tracker.auth.tokens import IssuedToken, TokenClaims, TokenCodec
 from clockify_tracker.exceptions import (
     BadRequestError,
@@ -23,7 +24,13 @@ from clockify_tracker.exceptions import (
     UnauthorizedError,
 )
 from clockify_tracker.kit.time import utcnow
-from clockify_tracker.models import Account, Organization, Role
+from clockify_tracker.models import (
+    Account,
+    MembershipAction,
+    MembershipEvent,
+    Organization,
+    Role,
+)
 from clockify_tracker.organization import repository as organization_repository
 from clockify_tracker.organization import service as organization_service
 
@@ -270,10 +277,73 @@ async def switch_organization(
     return view, token
 
 
-def _check_password(password: str) -> None:
+REGISTRATION_CLOSED = (
+    "El registro de nuevas organizaciones está desactivado; pide a un administrador que te "
+    "dé acceso"
+)
+
+
+@dataclass(frozen=True)
+class Registration:
+    organization_name: str
+    name: str
+    email: str
+    password: str
+    phone: str | None
+    birth_date: date | None
+
+
+async def register(
+    session: AsyncSession,
+    limiter: RegistrationLimiter,
+    codec: TokenCodec,
+    registration: Registration,
+    *,
+    enabled: bool,
+    client_address: str,
+) -> tuple[AccountView, SessionTokens]:
+    """A new organization with the registrant as its administrator, logged in at once."""
+    if not enabled:
+        raise ForbiddenError(REGISTRATION_CLOSED)
+    await limiter.count_attempt(client_address)
+    name = " ".join(registration.name.split())
+    if not name:
+        raise BadRequestError("El nombre no puede estar vacío", field="nombre")
+    _check_password(registration.password, "contraseña")
+    organization = await organization_service.create_organization(
+        session, registration.organization_name, field="organizacion"
+    )
+    account = await create_account(
+        session,
+        email=registration.email,
+        name=name,
+        password=registration.password,
+        organization_reference=organization.database_name,
+        role=Role.ADMINISTRADOR,
+        phone=registration.phone,
+        birth_date=registration.birth_date,
+        field_names=("correo", "contraseña"),
+    )
+    await organization_repository.record_event(
+        session,
+        MembershipEvent(
+            organization_id=organization.id,
+            account_id=account.id,
+            account_email=account.email,
+            action=MembershipAction.ACCOUNT_CREATED.value,
+            new_role=Role.ADMINISTRADOR.value,
+            actor="registro",
+        ),
+    )
+    account.last_login_at = utcnow()
+    view = await describe_account(session, account)
+    return view, await _issue_session(session, codec, view, uuid.uuid4())
+
+
+def _check_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadRequestError(
-            f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres", field="password"
+            f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres", field=field
         )
 
 
@@ -286,17 +356,25 @@ async def create_account(
     organization_reference: str | None,
     role: Role,
     is_superadmin: bool = False,
+    phone: str | None = None,
+    birth_date: date | None = None,
+    field_names: tuple[str, str] = ("email", "password"),
 ) -> Account:
-    _check_password(password)
-    if await repository.find_account_by_email(session, email) is not None:
-        raise ConflictError(f"Ya existe una cuenta con el correo {email}", field="email")
+    """A new account (409 when the email is taken), with its membership when an organization
+    is named. `field_names` are the wire names errors point at (`correo`, `contraseña`)."""
+    email_field, password_field = field_names
+    _check_password(password, password_field)
     account = await repository.insert_account(
         session,
         email=email,
         name=name or email.split("@")[0],
         password_hash=await hash_password(password),
         is_superadmin=is_superadmin,
+        phone=phone,
+        birth_date=birth_date,
     )
+    if account is None:
+        raise ConflictError(f"Ya existe una cuenta con el correo {email}", field=email_field)
     if organization_reference:
         organization = await organization_service.find_organization(session, organization_reference)
         await organization_repository.upsert_membership(

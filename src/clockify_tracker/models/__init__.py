@@ -12,6 +12,7 @@ from clockify_tracker.models.clockify_workspace import ClockifyWorkspace
 from clockify_tracker.models.email_message import EmailMessage
 from clockify_tracker.models.error_log import ErrorLog
 from clockify_tracker.models.membership import Membership, Role
+from clockify_tracker.models.membership_event import MembershipAction, MembershipEvent
 from clockify_tracker.models.notification import Notification
 from clockify_tracker.models.organization import Organization
 from clockify_tracker.models.outbox import OutboxMessage, OutboxStatus
@@ -33,6 +34,8 @@ __all__ = [
     "EmailMessage",
     "ErrorLog",
     "Membership",
+    "MembershipAction",
+    "MembershipEvent",
     "Notification",
     "Organization",
     "OutboxMessage",

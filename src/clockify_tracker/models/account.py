@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +22,9 @@ class Account(TimestampMixin, Base):
         BigInteger, ForeignKey("organization.id", ondelete="SET NULL")
     )
     last_login_at: Mapped[datetime | None]
+    # Contact details the browser frontend's forms collect and show back; optional.
+    phone: Mapped[str | None] = mapped_column(String(30))
+    birth_date: Mapped[date | None]
 
 
 # Case-insensitive uniqueness: "Acme" and "ACME" are the same account.

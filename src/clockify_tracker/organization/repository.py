@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clockify_tracker.models import Account, ClockifyWorkspace, Membership, Organization, Role
+from clockify_tracker.models import (
+    Account,
+    ClockifyWorkspace,
+    Membership,
+    MembershipEvent,
+    Organization,
+    Role,
+)
 
 
 async def find_by_reference(session: AsyncSession, reference: str) -> Organization | None:
@@ -112,3 +121,77 @@ async def member_emails(session: AsyncSession, organization_id: int, role: Role)
 
 async def coordinator_emails(session: AsyncSession, organization_id: int) -> list[str]:
     return await member_emails(session, organization_id, Role.COORDINADOR)
+
+
+async def lock(session: AsyncSession, organization_id: int) -> None:
+    """Serialise membership changes of one organization until the transaction ends, so two
+    administrators demoting each other cannot leave it with none."""
+    await session.execute(
+        select(Organization.id).where(Organization.id == organization_id).with_for_update()
+    )
+
+
+async def list_members(
+    session: AsyncSession, organization_id: int, account_id: int | None = None
+) -> list[tuple[Account, str, datetime]]:
+    """(account, role, joined at) of every member, or of one account when `account_id` is
+    given, by name."""
+    statement = (
+        select(Account, Membership.role, Membership.created_at)
+        .join(Membership, Membership.account_id == Account.id)
+        .where(Membership.organization_id == organization_id)
+        .order_by(func.lower(Account.name), Account.id)
+    )
+    if account_id is not None:
+        statement = statement.where(Account.id == account_id)
+    rows = await session.execute(statement)
+    return [(account, role, joined) for account, role, joined in rows.all()]
+
+
+async def insert_membership(
+    session: AsyncSession, account_id: int, organization_id: int, role: str
+) -> bool:
+    """False when the account is a member already (also by a concurrent transaction)."""
+    inserted = await session.scalar(
+        insert(Membership)
+        .values(account_id=account_id, organization_id=organization_id, role=role)
+        .on_conflict_do_nothing()
+        .returning(Membership.account_id)
+    )
+    return inserted is not None
+
+
+async def set_role(session: AsyncSession, account_id: int, organization_id: int, role: str) -> None:
+    await session.execute(
+        update(Membership)
+        .where(Membership.account_id == account_id, Membership.organization_id == organization_id)
+        .values(role=role, updated_at=func.now())
+    )
+
+
+async def delete_membership(session: AsyncSession, account_id: int, organization_id: int) -> None:
+    await session.execute(
+        delete(Membership).where(
+            Membership.account_id == account_id, Membership.organization_id == organization_id
+        )
+    )
+    # Its next login or refresh picks another of its organizations.
+    await session.execute(
+        update(Account)
+        .where(Account.id == account_id, Account.active_organization_id == organization_id)
+        .values(active_organization_id=None)
+    )
+
+
+async def count_role(session: AsyncSession, organization_id: int, role: Role) -> int:
+    count = await session.scalar(
+        select(func.count()).where(
+            Membership.organization_id == organization_id, Membership.role == role.value
+        )
+    )
+    return count or 0
+
+
+async def record_event(session: AsyncSession, event: MembershipEvent) -> None:
+    session.add(event)
+    await session.flush()

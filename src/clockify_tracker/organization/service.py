@@ -24,14 +24,18 @@ def database_name_for(slug: str) -> str:
     return f"org_{slug}"
 
 
-async def create_organization(session: AsyncSession, name: str) -> Organization:
+async def create_organization(
+    session: AsyncSession, name: str, *, field: str = "name"
+) -> Organization:
+    """409 when the name, its slug or its database name is taken; `field` is the wire name
+    errors point at."""
     name = " ".join(name.split())
     slug = slugify(name)
     if not name or not slug:
-        raise BadRequestError("El nombre de la organización no puede estar vacío", field="name")
+        raise BadRequestError("El nombre de la organización no puede estar vacío", field=field)
     created = await repository.insert_if_absent(session, name, slug, database_name_for(slug))
     if created is None:
-        raise ConflictError(f"Ya existe una organización llamada {name!r}", field="name")
+        raise ConflictError(f"Ya existe una organización llamada {name!r}", field=field)
     return created
 
 
