@@ -54,3 +54,19 @@ def test_only_five_valid_fields_are_accepted(expression: str) -> None:
 def test_descriptions_are_spanish() -> None:
     assert describe("0 9 * * 1-5") == "A las 09:00, de lunes a viernes"
     assert describe("30 8 1 1,7 *") == "A las 08:30, el día 1 del mes, sólo en enero y julio"
+
+
+@pytest.mark.parametrize("spelling", ["manual", "MANUAL", "  Manual ", "\tmanual\n"])
+def test_manual_in_any_case_is_valid_stored_lower_case_and_never_runs(spelling: str) -> None:
+    expression = validate(spelling)
+
+    assert expression == "manual"
+    assert next_after(expression, SATURDAY, MX) is None
+    assert latest_at_or_before(expression, SATURDAY, MX) is None
+    assert describe(expression) == "Solo manual: no se ejecuta de forma programada"
+
+
+@pytest.mark.parametrize("expression", ["manually", "manual *", "solo manual", "man ual"])
+def test_only_the_word_manual_alone_is_accepted(expression: str) -> None:
+    with pytest.raises(ValueError, match="Formato de expresión cron inválido"):
+        validate(expression)

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clockify_tracker.automation.schedule import MANUAL
 from clockify_tracker.models import (
     Account,
     Automation,
@@ -28,6 +29,18 @@ NOT_RUN = ("omitida", "perdida")
 def _listed() -> ColumnElement[bool]:
     """Only `prod_` automations exist for the API, the scheduler and the runner."""
     return Automation.name.startswith("prod_", autoescape=True)
+
+
+def _on_a_schedule() -> ColumnElement[bool]:
+    """Active, listed, with a next run and not manual-only: what the scheduler fires. A manual
+    automation never gets a next run; it is also excluded by its `manual` schedule, so a stale
+    `next_run_at` (a hand-written row, say) can never make it tick."""
+    return (
+        Automation.active.is_(True)
+        & Automation.next_run_at.is_not(None)
+        & (Automation.cron_expression != MANUAL)
+        & _listed()
+    )
 
 
 @dataclass(frozen=True)
@@ -291,8 +304,8 @@ class DueAutomation:
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[DueAutomation]:
-    """Due, active, listed automations of organizations not paused (nor everything paused),
-    locked; rows another dispatcher holds are skipped, it is dealing with them."""
+    """Due, scheduled (not manual-only) automations of organizations not paused (nor everything
+    paused), locked; rows another dispatcher holds are skipped, it is dealing with them."""
     paused_all = select(PlatformFlag.enabled).where(PlatformFlag.name == PAUSE_ALL)
     result = await session.execute(
         select(
@@ -304,9 +317,8 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Du
         )
         .join(Organization, Organization.id == Automation.organization_id)
         .where(
-            Automation.active.is_(True),
+            _on_a_schedule(),
             Automation.next_run_at <= now,
-            _listed(),
             Organization.automations_paused.is_(False),
             func.coalesce(paused_all.scalar_subquery(), False).is_(False),
         )
@@ -361,9 +373,7 @@ async def set_organization_paused(
 
 async def scheduled_ids(session: AsyncSession, organization_id: int | None) -> list[int]:
     """Active automations with a next run: what the scheduler will fire."""
-    query = select(Automation.id).where(
-        Automation.active.is_(True), Automation.next_run_at.is_not(None), _listed()
-    )
+    query = select(Automation.id).where(_on_a_schedule())
     if organization_id is not None:
         query = query.where(Automation.organization_id == organization_id)
     return list(await session.scalars(query.order_by(Automation.id)))
@@ -373,7 +383,7 @@ async def organizations_with_tasks(session: AsyncSession) -> list[tuple[str, int
     rows = await session.execute(
         select(Organization.slug, func.count(Automation.id))
         .join(Automation, Automation.organization_id == Organization.id)
-        .where(Automation.active.is_(True), Automation.next_run_at.is_not(None), _listed())
+        .where(_on_a_schedule())
         .group_by(Organization.slug)
         .order_by(Organization.slug)
     )
@@ -384,12 +394,7 @@ async def upcoming(session: AsyncSession, organization_id: int, limit: int) -> l
     return list(
         await session.scalars(
             select(Automation)
-            .where(
-                Automation.organization_id == organization_id,
-                Automation.active.is_(True),
-                Automation.next_run_at.is_not(None),
-                _listed(),
-            )
+            .where(Automation.organization_id == organization_id, _on_a_schedule())
             .order_by(Automation.next_run_at)
             .limit(limit)
         )

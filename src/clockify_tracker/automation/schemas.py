@@ -44,7 +44,10 @@ class AutomationCreate(BaseModel):
     descripcion: CleanStr | None = Field(default=None, max_length=2000)
     script_path: CleanStr = Field(max_length=500, description="Relativa a AUTOMATIONS_DIR")
     cron_expresion: CleanStr = Field(
-        max_length=120, description="5 campos, en America/Mexico_City; `0 0 31 2 *`: solo manual"
+        max_length=120,
+        description="5 campos, en America/Mexico_City; o `manual` (solo con /ejecutar, sin "
+        "próxima ejecución; se guarda en minúsculas)",
+        examples=["0 8 * * 1-5", "manual"],
     )
     activo: bool = Field(
         default=False, description="Se crea desactivada salvo que digas lo contrario"
@@ -68,7 +71,10 @@ class AutomationPatch(BaseModel):
     nombre: CleanStr | None = Field(default=None, max_length=200)
     descripcion: CleanStr | None = Field(default=None, max_length=2000)
     script_path: CleanStr | None = Field(default=None, max_length=500)
-    cron_expresion: CleanStr | None = Field(default=None, max_length=120)
+    cron_expresion: CleanStr | None = Field(
+        default=None, max_length=120,
+        description="5 campos o `manual`; volver a un cron calcula de nuevo la próxima ejecución",
+    )  # fmt: skip
     activo: bool | None = None
     variables_personalizadas: Variables | None = Field(
         default=None, description="Reemplaza el objeto completo"
@@ -107,8 +113,13 @@ class AutomationOut(BaseModel):
     nombre_display: str = Field(examples=["sincronizacion_diaria"])
     descripcion: str | None
     script_path: str = Field(examples=["sincronizacion.py"])
-    cron_expresion: str = Field(examples=["0 8 * * 1-5"])
-    descripcion_cron: str = Field(examples=["A las 08:00, de lunes a viernes"])
+    cron_expresion: str = Field(examples=["0 8 * * 1-5", "manual"])
+    descripcion_cron: str = Field(
+        examples=[
+            "A las 08:00, de lunes a viernes",
+            "Solo manual: no se ejecuta de forma programada",
+        ]
+    )
     activo: bool
     variables_personalizadas: dict[str, str] = Field(examples=[{"RFC": "ABC123456789"}])
     timeout_segundos: int = Field(examples=[600])
