@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 dev: $(STAMP)  ## API + worker + beat + Flower; embedded PostgreSQL/Redis/SMTP sink when not configured
-	$(BIN)/clockify-tracker dev
+	$(BIN)/clockify-tracker dev $(DEV_ARGS)
 
 test: $(STAMP)  ## the whole suite against real PostgreSQL, Redis, SMTP and a Celery worker
 	$(BIN)/pytest $(PYTEST_ARGS)
