@@ -361,3 +361,20 @@ async def test_routes_of_modules_this_service_lacks_answer_a_clean_404(
         response = await browser.get(endpoint)
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("application/json")
+
+
+async def test_the_four_minute_refresh_and_logout_as_the_frontend_sends_them(
+    browser: Frontend, orgs: tuple[Organization, Organization]
+) -> None:
+    await browser.login("ana@example.com", PASSWORD)
+    first = browser.http.cookies["refresh_token"]
+
+    # fetchAPI('/auth/refresh', {method: 'POST'}): a JSON content type and no body at all.
+    refreshed = await browser.post("/auth/refresh")
+    assert refreshed.status_code == 200, refreshed.text
+    assert_session_object(refreshed.json()["data"])
+    assert browser.http.cookies["refresh_token"] != first
+
+    logged_out = await browser.post("/auth/logout")
+    assert logged_out.status_code == 200
+    assert (await browser.get("/auth/me")).status_code == 401
