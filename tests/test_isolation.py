@@ -54,6 +54,7 @@ class Seed:
     a_automation_id: int
     a_error_id: int
     a_external_id: str = A_ENTRY
+    a_account_id: int = 0  # A's administrator
 
     def values(self) -> dict[str, Any]:
         return {
@@ -72,6 +73,8 @@ class Seed:
             "a_execution_id": A_EXECUTION,
             "a_external_id": self.a_external_id,
             "a_user": A_USER,
+            "a_account_id": self.a_account_id,
+            "b_database": self.b.database_name,
         }
 
     def markers(self) -> tuple[str, ...]:
@@ -114,6 +117,75 @@ CASES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] 
         None,
     ),
     ("refresh stays in B", "POST", "/api/auth/refresh", None, None),
+    (
+        "frontend switch to A by database",
+        "POST",
+        "/api/auth/switch-organization",
+        {"database": "{a_database}"},
+        None,
+    ),
+    (
+        "frontend switch to A by name",
+        "POST",
+        "/api/auth/switch-organization",
+        {"database": "{a_name}"},
+        None,
+    ),
+    ("members: B's own list", "GET", "/api/auth/users", None, None),
+    ("members: A's list", "GET", "/api/auth/users", None, {"database": "{a_database}"}),
+    (
+        "members: add to A",
+        "POST",
+        "/api/auth/users",
+        {
+            "nombre": "Intruso",
+            "correo": "intruso@example.com",
+            "contraseña": "una-clave-larga-1",
+            "tipo_usuario": "administrador",
+            "database": "{a_database}",
+        },
+        None,
+    ),
+    (
+        "members: demote A's administrator in A",
+        "PATCH",
+        "/api/auth/users",
+        {"id_usuario": "{a_account_id}", "tipo_usuario": "contador", "database": "{a_database}"},
+        None,
+    ),
+    (
+        "members: demote A's administrator through B",
+        "PATCH",
+        "/api/auth/users",
+        {"id_usuario": "{a_account_id}", "tipo_usuario": "contador", "database": "{b_database}"},
+        None,
+    ),
+    (
+        "members: remove A's administrator from A",
+        "DELETE",
+        "/api/auth/users",
+        {"id_usuario": "{a_account_id}", "database": "{a_database}"},
+        None,
+    ),
+    (
+        "members: remove A's administrator through B",
+        "DELETE",
+        "/api/auth/users",
+        {"id_usuario": "{a_account_id}", "database": "{b_database}"},
+        None,
+    ),
+    (
+        "register an organization named as A",
+        "POST",
+        "/api/auth/register",
+        {
+            "organizacion": "{a_name}",
+            "nombre": "Intruso",
+            "correo": "intruso@example.com",
+            "contraseña": "una-clave-larga-1",
+        },
+        None,
+    ),
     ("sessions: list", "GET", "/api-clockify/sessions/getAll", None, None),
     ("sessions: by id", "GET", "/api-clockify/sessions/getById/{a_session_id}", None, None),
     (
@@ -188,6 +260,8 @@ CASES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] 
         None,
     ),
     ("emails: failed", "GET", "/api-clockify/emails/failed", None, None),
+    # Answers the default organization's coordinator addresses: service token only (403 here).
+    ("emails: SMTP test", "GET", "/api-clockify/webhook/test-email", None, None),
     ("emails: retry", "POST", "/api-clockify/emails/{a_email_id}/retry", None, None),
     ("reports: status", "GET", "/api-clockify/session-report/{a_report_id}", None, None),
     ("reports: download", "GET", "/api-clockify/session-report/{a_report_id}/download", None, None),
@@ -361,7 +435,7 @@ def fill(value: Any, seed: Seed) -> Any:
 async def seed(db: Database, client: httpx.AsyncClient) -> Seed:
     a = await create_organization(db, "Alfa Industrias")
     b = await create_organization(db, "Beta Servicios")
-    await create_account(db, "a@example.com", organization=a)
+    a_admin = await create_account(db, "a@example.com", organization=a)
     await create_account(db, "b@example.com", organization=b)
     async with db.unit_of_work() as session:
         session.add(ClockifyWorkspace(id=A_WORKSPACE, organization_id=a.id, name="Alfa"))
@@ -426,7 +500,7 @@ async def seed(db: Database, client: httpx.AsyncClient) -> Seed:
     assert a_entry is not None
     return Seed(
         a, b, a_session.id, a_entry.id, a_email.id, a_report.id, user.id, a_automation.id,
-        a_error.id,
+        a_error.id, a_account_id=a_admin.id,
     )  # fmt: skip
 
 
@@ -486,6 +560,8 @@ async def test_the_matrix_would_see_a_leak(
     assert own_run.status_code == 200
     own_scripts = await client.get("/api/automatizaciones/disponibles")
     assert "alfa_industrias_cierre.py" in own_scripts.text
+    own_members = await client.get("/api/auth/users")
+    assert seed.a.database_name in own_members.text
 
 
 # Operations not in the matrix, each with why: none of them reads or writes an organization's

@@ -384,11 +384,12 @@ class Target:
     answered_2xx: int  # at least this many answered 2xx: the credentials worked
 
 
-WEBHOOK_PATHS = r"^(/api-clockify/webhook|/webhook/clockify/)"
+# The receivers; GET /api-clockify/webhook/test-email (service token) is a coordinators' route.
+WEBHOOK_PATHS = r"^(/api-clockify/webhook(/(start|end|edit|delete|manual))?$|/webhook/clockify/)"
 TARGETS = {
-    "coordinators": Target(r"^/api-clockify/", WEBHOOK_PATHS, 30, 15),
+    "coordinators": Target(r"^/api-clockify/", WEBHOOK_PATHS, 31, 15),
     "automations": Target(r"^/api/automatizaciones", None, 13, 6),
-    "accounts": Target(r"^/(api/auth/|healthz|readyz)", None, 7, 3),
+    "accounts": Target(r"^/(api/auth/|healthz|readyz)", None, 13, 5),
     "webhooks": Target(WEBHOOK_PATHS, None, 11, 6),
 }
 

@@ -12,6 +12,7 @@ from clockify_tracker.clockify.session_endpoints import sessions as sessions_rou
 from clockify_tracker.clockify.user_endpoints import users as users_router
 from clockify_tracker.clockify.webhook_endpoints import webhook_routes
 from clockify_tracker.email.endpoints import emails as emails_router
+from clockify_tracker.email.endpoints import test_email as test_email_router
 from clockify_tracker.health.endpoints import router as health_router
 from clockify_tracker.organization.member_endpoints import router as members_router
 from clockify_tracker.report.endpoints import legacy_reports as legacy_reports_router
@@ -30,6 +31,7 @@ api_router.include_router(binnacle_router)
 api_router.include_router(users_router)
 api_router.include_router(error_log_router)
 api_router.include_router(emails_router)
+api_router.include_router(test_email_router)
 api_router.include_router(reports_router)
 api_router.include_router(legacy_reports_router)
 api_router.include_router(automations_router)

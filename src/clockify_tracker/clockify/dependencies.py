@@ -54,3 +54,14 @@ async def clockify_scope(principal: CurrentPrincipal, session: DbSession) -> Clo
 
 
 Scope = Annotated[ClockifyScope, Depends(clockify_scope)]
+
+
+async def service_token_only(principal: CurrentPrincipal) -> ServicePrincipal:
+    """For operations on the service itself rather than on an organization's data: 401 without
+    credentials, 403 for any account (superadmins included)."""
+    if not isinstance(principal, ServicePrincipal):
+        raise ForbiddenError("Solo con el token de servicio (SECRET_TOKEN)")
+    return principal
+
+
+ServiceToken = Annotated[ServicePrincipal, Depends(service_token_only)]

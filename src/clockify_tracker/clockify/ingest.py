@@ -17,6 +17,7 @@ from clockify_tracker.clockify.reducer import (
     Delivery,
     Rules,
     SessionState,
+    ValidTimes,
     WebhookEvent,
     rank,
     replay,
@@ -95,6 +96,25 @@ def effective_status(row: ClockifySession) -> str:
     return row.decision or APPROVED
 
 
+def _instant(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+async def last_decision(session: AsyncSession, row: ClockifySession) -> ValidTimes | None:
+    """The times the session's last approval or rejection made valid, as its binnacle entry
+    recorded them; None when no coordinator has decided on it."""
+    if row.decision is None:
+        return None
+    recorded = await repository.last_decision_snapshot(session, row.id)
+    if recorded is None:
+        return None
+    return ValidTimes(
+        _instant(recorded["valid_start_at"]),
+        _instant(recorded["valid_end_at"]),
+        recorded["valid_duration_seconds"],
+    )
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -133,10 +153,6 @@ def _apply_state(
     row.valid_start_at, row.valid_end_at = state.valid_start_at, state.valid_end_at
     row.valid_duration_seconds = state.valid_duration_seconds
     row.enabled, row.disabled_at = state.enabled, state.disabled_at
-    if row.decision == "APROBADO" and (row.reviewed_quantity or 0) >= state.time_edits:
-        # An approval covering every edit of the times made the current times the valid ones.
-        row.valid_start_at, row.valid_end_at = fields.start_at, fields.end_at
-        row.valid_duration_seconds = fields.duration_seconds
     row.status = effective_status(row)
 
 
@@ -236,16 +252,17 @@ async def _apply(
         name=payload.user.name,
         status=payload.user.status,
     )
+    row = await repository.session_by_external_id(session, payload.id)
     state = replay(
         [
             Delivery(WebhookEvent(d.event), TimeEntryPayload.model_validate(d.body), d.received_at)
             for d in history
         ],
         rules_from(settings),
+        await last_decision(session, row) if row is not None else None,
     )
     assert state is not None
 
-    row = await repository.session_by_external_id(session, payload.id)
     before = snapshot(row) if row is not None else None
     if row is None:
         row = ClockifySession(

@@ -209,9 +209,52 @@ def apply(state: SessionState | None, delivery: Delivery, rules: Rules) -> Sessi
     return _with_overtime(_edit(state, fields, rules), rules)
 
 
-def replay(deliveries: list[Delivery], rules: Rules) -> SessionState | None:
-    """`deliveries` in canonical order (rank, then arrival)."""
+def replay(
+    deliveries: list[Delivery], rules: Rules, decided: ValidTimes | None = None
+) -> SessionState | None:
+    """`deliveries` in canonical order (rank, then arrival); `decided`: what the last
+    coordinator's decision made valid, if there was one."""
     state: SessionState | None = None
     for delivery in deliveries:
         state = apply(state, delivery, rules)
-    return state
+    return state if state is None else hold_decision(state, decided)
+
+
+# --- a coordinator's decision --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidTimes:
+    """The accepted ("valid") times, the ones reports count."""
+
+    start_at: datetime | None
+    end_at: datetime | None
+    duration_seconds: int | None
+
+    @classmethod
+    def current(cls, fields: EntryFields) -> ValidTimes:
+        return cls(fields.start_at, fields.end_at, fields.duration_seconds)
+
+    @classmethod
+    def accepted(cls, state: SessionState) -> ValidTimes:
+        return cls(state.valid_start_at, state.valid_end_at, state.valid_duration_seconds)
+
+
+def decision_times(*, approve: bool, current: ValidTimes, accepted: ValidTimes) -> ValidTimes:
+    """What a decision makes valid: approving, the times the coordinator is looking at;
+    rejecting, the ones accepted until then."""
+    return current if approve else accepted
+
+
+def hold_decision(state: SessionState, decided: ValidTimes | None) -> SessionState:
+    """A coordinator's decision, not the deliveries replayed, says which times are valid until
+    the next decision: later edits only send the session back to review. The one thing a
+    delivery adds is the end a decision could not know: approved while running, the session's
+    stop completes it (as a stop does for an accepted start)."""
+    if decided is None:
+        return state
+    start, end, duration = decided.start_at, decided.end_at, decided.duration_seconds
+    if start is not None and end is None and not state.fields.running:
+        end = state.valid_end_at or state.fields.end_at
+        duration = int((end - start).total_seconds()) if end is not None else None
+    return replace(state, valid_start_at=start, valid_end_at=end, valid_duration_seconds=duration)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
-from sqlalchemy import func, select, text, true, update
+from sqlalchemy import and_, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,8 +17,10 @@ from clockify_tracker.models import (
     ClockifyEvent,
     ClockifySession,
     ClockifyUser,
+    ClockifyWorkspace,
     ErrorLog,
     Notification,
+    Organization,
 )
 
 
@@ -223,6 +225,54 @@ def _escape_like(text_value: str) -> str:
     return text_value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+class SessionRow(NamedTuple):
+    """A session with its user and the name of its workspace."""
+
+    session: ClockifySession
+    user: ClockifyUser
+    workspace_name: str
+
+
+# The name sent with a session made by hand, else the workspace's name as its owner knows it
+# (another organization's name for the same id is not this session's to show), else the name
+# of the session's organization.
+_REGISTERED_NAME = func.coalesce(func.nullif(ClockifyWorkspace.name, ""), Organization.name)
+_WORKSPACE_NAME = func.coalesce(func.nullif(ClockifySession.workspace_name, ""), _REGISTERED_NAME)
+
+
+def _sessions_with_users() -> Any:
+    return (
+        select(ClockifySession, ClockifyUser, _WORKSPACE_NAME)
+        .join(ClockifyUser, ClockifyUser.id == ClockifySession.clockify_user_id)
+        .join(Organization, Organization.id == ClockifySession.organization_id)
+        .outerjoin(
+            ClockifyWorkspace,
+            and_(
+                ClockifyWorkspace.id == ClockifySession.workspace_id,
+                ClockifyWorkspace.organization_id == ClockifySession.organization_id,
+            ),
+        )
+    )
+
+
+async def workspace_name(session: AsyncSession, organization_id: int, workspace_id: str) -> str:
+    """What `_WORKSPACE_NAME` says for a session of this organization and workspace that was
+    sent no name of its own."""
+    name: str | None = await session.scalar(
+        select(_REGISTERED_NAME)
+        .select_from(Organization)
+        .outerjoin(
+            ClockifyWorkspace,
+            and_(
+                ClockifyWorkspace.id == workspace_id,
+                ClockifyWorkspace.organization_id == Organization.id,
+            ),
+        )
+        .where(Organization.id == organization_id)
+    )
+    return name or ""
+
+
 async def list_sessions(
     session: AsyncSession,
     organization_ids: frozenset[int] | None,
@@ -230,42 +280,45 @@ async def list_sessions(
     *,
     limit: int,
     offset: int,
-) -> tuple[list[tuple[ClockifySession, ClockifyUser]], int]:
+) -> tuple[list[SessionRow], int]:
     """Newest first, and the total matching."""
     where = [
         _visible(ClockifySession.organization_id, organization_ids),
         *_session_conditions(filters),
     ]
-    base = (
-        select(ClockifySession, ClockifyUser)
+    counted = (
+        select(ClockifySession.id)
         .join(ClockifyUser, ClockifyUser.id == ClockifySession.clockify_user_id)
         .where(*where)
     )
-    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    total = await session.scalar(select(func.count()).select_from(counted.subquery()))
     rows = await session.execute(
-        base.order_by(ClockifySession.start_at.desc(), ClockifySession.id.desc())
+        _sessions_with_users()
+        .where(*where)
+        .order_by(ClockifySession.start_at.desc(), ClockifySession.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    return [(s, u) for s, u in rows.all()], int(total or 0)
+    return [SessionRow(s, u, w or "") for s, u, w in rows.all()], int(total or 0)
 
 
 async def session_with_user(
     session: AsyncSession, *, session_id: int | None = None, external_id: str | None = None
-) -> tuple[ClockifySession, ClockifyUser] | None:
+) -> SessionRow | None:
     condition = (
         ClockifySession.id == session_id
         if session_id is not None
         else ClockifySession.external_id == external_id
     )
-    row = (
-        await session.execute(
-            select(ClockifySession, ClockifyUser)
-            .join(ClockifyUser, ClockifyUser.id == ClockifySession.clockify_user_id)
-            .where(condition)
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
+    row = (await session.execute(_sessions_with_users().where(condition))).first()
+    return None if row is None else SessionRow(row[0], row[1], row[2] or "")
+
+
+class BinnacleRow(NamedTuple):
+    """A binnacle entry with the id of its session's user."""
+
+    entry: BinnacleEntry
+    user_id: int
 
 
 async def list_binnacle(
@@ -276,9 +329,9 @@ async def list_binnacle(
     filters: SessionFilters | None = None,
     limit: int,
     offset: int,
-) -> tuple[list[BinnacleEntry], int]:
+) -> tuple[list[BinnacleRow], int]:
     base = (
-        select(BinnacleEntry)
+        select(BinnacleEntry, ClockifySession.clockify_user_id)
         .join(ClockifySession, ClockifySession.id == BinnacleEntry.session_id)
         .join(ClockifyUser, ClockifyUser.id == ClockifySession.clockify_user_id)
         .where(_visible(BinnacleEntry.organization_id, organization_ids))
@@ -289,12 +342,19 @@ async def list_binnacle(
         conditions = _session_conditions(filters)
         base = base.where(*conditions)
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = await session.scalars(base.order_by(BinnacleEntry.id.desc()).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    rows = await session.execute(base.order_by(BinnacleEntry.id.desc()).limit(limit).offset(offset))
+    return [BinnacleRow(entry, user_id) for entry, user_id in rows.all()], int(total or 0)
 
 
-async def get_binnacle_entry(session: AsyncSession, entry_id: int) -> BinnacleEntry | None:
-    return await session.get(BinnacleEntry, entry_id)
+async def get_binnacle_entry(session: AsyncSession, entry_id: int) -> BinnacleRow | None:
+    row = (
+        await session.execute(
+            select(BinnacleEntry, ClockifySession.clockify_user_id)
+            .join(ClockifySession, ClockifySession.id == BinnacleEntry.session_id)
+            .where(BinnacleEntry.id == entry_id)
+        )
+    ).first()
+    return None if row is None else BinnacleRow(row[0], row[1])
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -385,6 +445,20 @@ async def record_api_delete(session: AsyncSession, entry_id: str) -> None:
             outcome="updated",
         )
     )
+
+
+DECISION_EVENTS = ("approval", "rejection")
+
+
+async def last_decision_snapshot(session: AsyncSession, session_id: int) -> dict[str, Any] | None:
+    """The snapshot the session's latest approval or rejection recorded."""
+    found: dict[str, Any] | None = await session.scalar(
+        select(BinnacleEntry.snapshot)
+        .where(BinnacleEntry.session_id == session_id, BinnacleEntry.event.in_(DECISION_EVENTS))
+        .order_by(BinnacleEntry.id.desc())
+        .limit(1)
+    )
+    return found
 
 
 async def latest_binnacle_entry(session: AsyncSession, session_id: int) -> BinnacleEntry | None:

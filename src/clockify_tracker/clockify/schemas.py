@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -17,8 +17,9 @@ from pydantic import (
 )
 
 from clockify_tracker.clockify.payload import format_duration, parse_duration
+from clockify_tracker.clockify.repository import BinnacleRow, SessionRow
 from clockify_tracker.kit.validation import INT64_MAX, CleanStr
-from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser
+from clockify_tracker.models import ClockifyUser
 
 
 class WebhookAccepted(BaseModel):
@@ -45,6 +46,12 @@ class SessionOut(BaseModel):
     idProject: str | None = Field(examples=["625d15dfbea8f62f6f3aa377"])  # noqa: N815
     projectName: str | None = Field(examples=["Proyecto Interno"])  # noqa: N815
     idWorkspace: str = Field(examples=["625cf4a6a7d9d34012f70de2"])  # noqa: N815
+    workspaceName: str = Field(  # noqa: N815
+        description="The name sent when the session was made by hand; else the workspace's "
+        "name as its organization registered it; else the organization's name (Clockify's "
+        "webhooks do not carry it)",
+        examples=["ActionTracker"],
+    )
     idTask: str | None = Field(examples=[None])  # noqa: N815
     taskName: str | None = Field(examples=[None])  # noqa: N815
     tags: list[dict[str, str | None]] = Field(examples=[[{"id": "68452a1b", "name": "new"}]])
@@ -71,6 +78,34 @@ class SessionOut(BaseModel):
     updatedAt: datetime  # noqa: N815
 
 
+class SessionDecided(SessionOut):
+    """The session after the decision, with the seed's confirmation text."""
+
+    message: str = Field(
+        description="`Sesión aprobada correctamente` or `Sesión reprobada correctamente`",
+        examples=["Sesión aprobada correctamente"],
+    )
+
+
+class SessionCreated(SessionOut):
+    """The new session, with the seed's confirmation and its id."""
+
+    message: str = Field(description="Always `Session created`", examples=["Session created"])
+    id: int = Field(description="The new session's id (same as idSesion)", examples=[15])
+
+
+class SessionUpdated(SessionOut):
+    """The corrected session, with the seed's confirmation."""
+
+    message: str = Field(description="Always `Session updated`", examples=["Session updated"])
+
+
+class SessionDeleted(SessionOut):
+    """The session as deleted (`enable: false`), with the seed's confirmation."""
+
+    message: str = Field(description="Always `Session deleted`", examples=["Session deleted"])
+
+
 class ApproveRequest(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -85,10 +120,34 @@ class ApproveRequest(BaseModel):
 
 
 class BinnacleOut(BaseModel):
+    """One audit entry: what happened and who did it, the change, the full snapshot, and the
+    session's values as of this entry in the first implementation's flat fields."""
+
     idSesionBinnacle: int = Field(examples=[42])  # noqa: N815
     idSesion: int = Field(examples=[15])  # noqa: N815
     externalSesionId: str = Field(examples=["6260fee78065a229df4561dd"])  # noqa: N815
     external_sesion_id: str = Field(description="Legacy alias of externalSesionId")
+    idUser: int = Field(description="The session's user (`id` of /users)", examples=[3])  # noqa: N815
+    description: str = Field(
+        description="The session's description as of this entry", examples=["Planeación"]
+    )
+    projectName: str | None = Field(  # noqa: N815
+        description="The project as of this entry", examples=["Proyecto Interno"]
+    )
+    startDate: datetime | None = Field(  # noqa: N815
+        description="The start as of this entry", examples=["2026-11-02T15:00:00Z"]
+    )
+    endDate: datetime | None = Field(  # noqa: N815
+        description="The end as of this entry; null while running",
+        examples=["2026-11-02T17:20:00Z"],
+    )
+    duration: str | None = Field(
+        description="ISO-8601, as of this entry; null while running", examples=["PT2H20M"]
+    )
+    updatingQuantity: int = Field(  # noqa: N815
+        description="Edits counted up to this entry", examples=[1]
+    )
+    enable: bool = Field(description="false once the session was deleted", examples=[True])
     event: str = Field(
         examples=["edit"], description="start, end, edit, delete, manual, approval, ..."
     )
@@ -105,8 +164,11 @@ class BinnacleOut(BaseModel):
             ]
         ]
     )
-    snapshot: dict[str, Any]
+    snapshot: dict[str, Any] = Field(description="Every audited column after this change")
     createdAt: datetime  # noqa: N815
+    modifiedAt: datetime = Field(  # noqa: N815
+        description="Same as createdAt: entries are never modified (kept for seed clients)"
+    )
 
 
 class UserOut(BaseModel):
@@ -195,7 +257,8 @@ def user_out(user: ClockifyUser) -> UserOut:
     )
 
 
-def session_out(row: ClockifySession, user: ClockifyUser) -> SessionOut:
+def session_out(found: SessionRow) -> SessionOut:
+    row, user, workspace_name = found
     return SessionOut(
         idSesion=row.id,
         externalSesionId=row.external_id,
@@ -208,6 +271,7 @@ def session_out(row: ClockifySession, user: ClockifyUser) -> SessionOut:
         idProject=row.project_id,
         projectName=row.project_name,
         idWorkspace=row.workspace_id,
+        workspaceName=workspace_name,
         idTask=row.task_id,
         taskName=row.task_name,
         tags=row.tags,
@@ -235,18 +299,36 @@ def session_out(row: ClockifySession, user: ClockifyUser) -> SessionOut:
     )
 
 
-def binnacle_out(entry: BinnacleEntry) -> BinnacleOut:
+SessionAnswer = TypeVar("SessionAnswer", bound=SessionOut)
+
+
+def with_message(found: SessionRow, answer: type[SessionAnswer], **extra: Any) -> SessionAnswer:
+    """The session object with the seed's confirmation fields next to it."""
+    return answer(**session_out(found).model_dump(), **extra)
+
+
+def binnacle_out(found: BinnacleRow) -> BinnacleOut:
+    entry, snapshot = found.entry, found.entry.snapshot
     return BinnacleOut(
         idSesionBinnacle=entry.id,
         idSesion=entry.session_id,
         externalSesionId=entry.external_id,
         external_sesion_id=entry.external_id,
+        idUser=found.user_id,
+        description=snapshot.get("description") or "",
+        projectName=snapshot.get("project_name"),
+        startDate=snapshot.get("start_at"),
+        endDate=snapshot.get("end_at"),
+        duration=format_duration(snapshot.get("duration_seconds")),
+        updatingQuantity=snapshot.get("updating_quantity") or 0,
+        enable=snapshot.get("enabled", True),
         event=entry.event,
         source=entry.source,
         actor=entry.actor,
         changes=entry.changes,
-        snapshot=entry.snapshot,
+        snapshot=snapshot,
         createdAt=entry.created_at,
+        modifiedAt=entry.created_at,
     )
 
 
@@ -275,7 +357,12 @@ class SessionCreate(BaseModel):
     idProject: CleanStr | None = Field(default=None, max_length=64)  # noqa: N815
     projectName: CleanStr | None = Field(default=None, max_length=500)  # noqa: N815
     idWorkspace: CleanStr | None = Field(default=None, max_length=64)  # noqa: N815
-    workspaceName: CleanStr | None = Field(default=None, description="Accepted and ignored")  # noqa: N815
+    workspaceName: CleanStr | None = Field(  # noqa: N815
+        default=None,
+        max_length=200,
+        description="Kept with the session and answered back; when absent, the answer's "
+        "workspaceName is the workspace's registered name, else the organization's",
+    )
     idTask: CleanStr | None = Field(default=None, max_length=64)  # noqa: N815
     taskName: CleanStr | None = Field(default=None, max_length=500)  # noqa: N815
     startDate: AwareDatetime  # noqa: N815
@@ -325,6 +412,12 @@ class BinnacleNote(BaseModel):
 class Message(BaseModel):
     message: str = Field(examples=["Sesión eliminada"])
     id: int | None = None
+
+
+class UserDeleted(UserOut):
+    """The user as disabled (`enable: false`), with the seed's confirmation."""
+
+    message: str = Field(description="Always `User deleted`", examples=["User deleted"])
 
 
 def _iso(value: str | None) -> str | None:

@@ -17,10 +17,15 @@ from clockify_tracker.clockify.schemas import (
     BinnacleNote,
     BinnacleOut,
     SessionCreate,
+    SessionCreated,
+    SessionDecided,
+    SessionDeleted,
     SessionOut,
     SessionUpdate,
+    SessionUpdated,
     binnacle_out,
     session_out,
+    with_message,
 )
 from clockify_tracker.exceptions import UnprocessableError
 from clockify_tracker.kit.pagination import PageParams
@@ -77,7 +82,7 @@ async def get_all_sessions(
     """Every session you may see (deleted ones too, with `enable: false`), newest first."""
     rows, total = await session_service.list_sessions(session, scope, SessionFilters(), page)
     page.report(response, total)
-    return [session_out(row, user) for row, user in rows]
+    return [session_out(found) for found in rows]
 
 
 @both_slashes(
@@ -86,7 +91,7 @@ async def get_all_sessions(
 )  # fmt: skip
 async def get_session_by_id(session_id: IdPath, scope: Scope, session: DbSession) -> SessionOut:
     """The session with this internal id (`idSesion`)."""
-    return session_out(*await session_service.get_session(session, scope, session_id))
+    return session_out(await session_service.get_session(session, scope, session_id))
 
 
 @both_slashes(
@@ -101,7 +106,7 @@ async def get_sessions_by_email(
         session, scope, SessionFilters(email=email), page
     )
     page.report(response, total)
-    return [session_out(row, user) for row, user in rows]
+    return [session_out(found) for found in rows]
 
 
 @both_slashes(
@@ -120,7 +125,7 @@ async def get_sessions_by_user(
         session, scope, SessionFilters(user_id=idUser), page
     )
     page.report(response, total)
-    return [session_out(row, user) for row, user in rows]
+    return [session_out(found) for found in rows]
 
 
 @both_slashes(
@@ -152,12 +157,12 @@ async def search_sessions(
     )  # fmt: skip
     rows, total = await session_service.list_sessions(session, scope, filters, page)
     page.report(response, total)
-    return [session_out(row, user) for row, user in rows]
+    return [session_out(found) for found in rows]
 
 
 @both_slashes(
     sessions, "POST", "/approve", summary="Approve or reject a session in review",
-    response_model=SessionOut,
+    response_model=SessionDecided,
     responses={**_NOT_FOUND, 409: {"description": "The session is not EN OBSERVACION"}},
 )  # fmt: skip
 async def approve_session(
@@ -168,14 +173,16 @@ async def approve_session(
     externalSesionId: Annotated[  # noqa: N803 - the seed's query name
         str, Query(min_length=1, max_length=64, examples=["6260fee78065a229df4561dd"]), NoNul
     ],
-) -> SessionOut:
+) -> SessionDecided:
     """Approving makes the current times the valid ones; rejecting keeps the last accepted
-    ones. Recorded in the binnacle; the user and the coordinators are notified."""
-    row, user = await session_service.decide(
+    ones. Either holds until the next decision, whatever Clockify sends meanwhile. Recorded in
+    the binnacle; the user and the coordinators are notified."""
+    found = await session_service.decide(
         session, scope, services.settings, externalSesionId,
         approve=body.aprobado, observation=body.observacion,
     )  # fmt: skip
-    return session_out(row, user)
+    verb = "aprobada" if body.aprobado else "reprobada"
+    return with_message(found, SessionDecided, message=f"Sesión {verb} correctamente")
 
 
 @both_slashes(
@@ -187,7 +194,7 @@ async def get_all_binnacle(
     """Every audit entry you may see, newest first."""
     entries, total = await session_service.list_binnacle(session, scope, page)
     page.report(response, total)
-    return [binnacle_out(entry) for entry in entries]
+    return [binnacle_out(found) for found in entries]
 
 
 @both_slashes(
@@ -211,7 +218,7 @@ async def get_binnacle_by_session(
         session, scope, page, session_id=session_id
     )
     page.report(response, total)
-    return [binnacle_out(entry) for entry in entries]
+    return [binnacle_out(found) for found in entries]
 
 
 @both_slashes(
@@ -236,7 +243,7 @@ async def search_binnacle(
     )  # fmt: skip
     entries, total = await session_service.list_binnacle(session, scope, page, filters=filters)
     page.report(response, total)
-    return [binnacle_out(entry) for entry in entries]
+    return [binnacle_out(found) for found in entries]
 
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -246,43 +253,44 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @both_slashes(
-    sessions, "POST", "/create", summary="Create a session by hand", response_model=SessionOut,
+    sessions, "POST", "/create", summary="Create a session by hand",
+    response_model=SessionCreated,
     status_code=201,
     responses={**_WRITE_ERRORS, 409: {"description": "external_sesion_id already exists"}},
 )  # fmt: skip
 async def create_session(
     body: SessionCreate, scope: Scope, session: DbSession, services: Services
-) -> SessionOut:
+) -> SessionCreated:
     """Entered by a coordinator: its times are accepted as the valid ones; recorded in the
     binnacle with you as the author."""
-    row, user = await session_service.create_session(session, scope, services.settings, body)
-    return session_out(row, user)
+    found = await session_service.create_session(session, scope, services.settings, body)
+    return with_message(found, SessionCreated, message="Session created", id=found.session.id)
 
 
 @both_slashes(
     sessions, "PUT", "/update/{session_id}", summary="Correct a session",
-    response_model=SessionOut, responses=_WRITE_ERRORS,
+    response_model=SessionUpdated, responses=_WRITE_ERRORS,
 )  # fmt: skip
 async def update_session(
     session_id: IdPath, body: SessionUpdate, scope: Scope, session: DbSession, services: Services
-) -> SessionOut:
+) -> SessionUpdated:
     """Only the fields sent change; corrected times become the valid ones. Counted as an
     edit and recorded in the binnacle. A later edit in Clockify supersedes it."""
-    row, user = await session_service.update_session(
+    found = await session_service.update_session(
         session, scope, services.settings, session_id, body
     )
-    return session_out(row, user)
+    return with_message(found, SessionUpdated, message="Session updated")
 
 
 @both_slashes(
     sessions, "DELETE", "/delete/{session_id}", summary="Delete a session (soft)",
-    response_model=SessionOut,
+    response_model=SessionDeleted,
     responses={**_WRITE_ERRORS, 409: {"description": "Already deleted"}},
 )  # fmt: skip
-async def delete_session(session_id: IdPath, scope: Scope, session: DbSession) -> SessionOut:
+async def delete_session(session_id: IdPath, scope: Scope, session: DbSession) -> SessionDeleted:
     """Disabled with the time, never removed; later webhooks do not bring it back."""
-    row, user = await session_service.delete_session(session, scope, session_id)
-    return session_out(row, user)
+    found = await session_service.delete_session(session, scope, session_id)
+    return with_message(found, SessionDeleted, message="Session deleted")
 
 
 @both_slashes(

@@ -20,18 +20,17 @@ from clockify_tracker.clockify.ingest import (
 )
 from clockify_tracker.clockify.notify import notify
 from clockify_tracker.clockify.payload import check_duration, parse_duration
-from clockify_tracker.clockify.repository import SessionFilters
+from clockify_tracker.clockify.reducer import ValidTimes, decision_times
+from clockify_tracker.clockify.repository import BinnacleRow, SessionFilters, SessionRow
 from clockify_tracker.clockify.schemas import SessionCreate, SessionUpdate
 from clockify_tracker.config import Settings
 from clockify_tracker.exceptions import ConflictError, NotFoundError, UnprocessableError
 from clockify_tracker.kit.pagination import Page
 from clockify_tracker.kit.time import utcnow
-from clockify_tracker.models import BinnacleEntry, ClockifySession, ClockifyUser
+from clockify_tracker.models import BinnacleEntry, ClockifySession
 
 APPROVED, REJECTED = "APROBADO", "REPROBADO"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-SessionRow = tuple[ClockifySession, ClockifyUser]
 
 
 def parse_day(value: str | None, field: str) -> date | None:
@@ -72,11 +71,12 @@ async def decide(
     observation: str | None,
 ) -> SessionRow:
     """Approve (the current times become the valid ones) or reject (the last accepted ones
-    stay) a session in review; recorded in the binnacle and notified."""
+    stay) a session in review; recorded in the binnacle and notified. The binnacle entry is
+    the decision's record: until the next decision, later deliveries keep its valid times."""
     found = await repository.session_with_user(session, external_id=external_id)
     if found is None:
         raise NotFoundError("Sesión no encontrada", field="externalSesionId")
-    row, user = found
+    row, user, _ = found
     scope.check_write(row.organization_id)
     if row.status != IN_REVIEW:
         raise ConflictError(
@@ -86,9 +86,13 @@ async def decide(
     row.decision = APPROVED if approve else REJECTED
     row.reviewed_quantity = row.time_edits
     row.observation = observation
-    if approve:
-        row.valid_start_at, row.valid_end_at = row.start_at, row.end_at
-        row.valid_duration_seconds = row.duration_seconds
+    decided = decision_times(
+        approve=approve,
+        current=ValidTimes(row.start_at, row.end_at, row.duration_seconds),
+        accepted=ValidTimes(row.valid_start_at, row.valid_end_at, row.valid_duration_seconds),
+    )
+    row.valid_start_at, row.valid_end_at = decided.start_at, decided.end_at
+    row.valid_duration_seconds = decided.duration_seconds
     row.status = effective_status(row)
     await _record(session, row, "approval" if approve else "rejection", scope.actor, before)
     await notify(
@@ -96,7 +100,7 @@ async def decide(
         organization_id=row.organization_id, session_id=row.id, user=user,
         context={**notification_context(row, user), "actor": scope.actor},
     )  # fmt: skip
-    return row, user
+    return found
 
 
 async def list_binnacle(
@@ -106,7 +110,7 @@ async def list_binnacle(
     *,
     session_id: int | None = None,
     filters: SessionFilters | None = None,
-) -> tuple[list[BinnacleEntry], int]:
+) -> tuple[list[BinnacleRow], int]:
     if session_id is not None:
         await get_session(session, scope, session_id)
     return await repository.list_binnacle(
@@ -121,12 +125,12 @@ async def list_binnacle(
 
 async def get_binnacle_entry(
     session: AsyncSession, scope: ClockifyScope, entry_id: int
-) -> BinnacleEntry:
-    entry = await repository.get_binnacle_entry(session, entry_id)
-    if entry is None:
+) -> BinnacleRow:
+    found = await repository.get_binnacle_entry(session, entry_id)
+    if found is None:
         raise NotFoundError("Entrada de bitácora no encontrada")
-    scope.check_read(entry.organization_id)
-    return entry
+    scope.check_read(found.entry.organization_id)
+    return found
 
 
 async def _record(
@@ -193,6 +197,7 @@ async def create_session(
         external_id=body.external_sesion_id,
         clockify_user_id=user.id,
         workspace_id=body.idWorkspace or "",
+        workspace_name=" ".join((body.workspaceName or "").split()) or None,
         description=body.description,
         project_id=body.idProject,
         project_name=body.projectName,
@@ -217,7 +222,12 @@ async def create_session(
     )
     repository.add_session(session, row)
     await _record(session, row, "create", scope.actor, None)
-    return row, user
+    return SessionRow(
+        row,
+        user,
+        row.workspace_name
+        or await repository.workspace_name(session, row.organization_id, row.workspace_id),
+    )
 
 
 async def update_session(
@@ -229,7 +239,8 @@ async def update_session(
 ) -> SessionRow:
     """A coordinator's correction: counted as an edit; corrected times become the valid ones
     (the coordinator is the reviewer). A later edit in Clockify supersedes it."""
-    row, user = await get_session(session, scope, session_id)
+    found = await get_session(session, scope, session_id)
+    row = found.session
     scope.check_write(row.organization_id)
     sent = body.model_fields_set
     if not sent:
@@ -260,7 +271,7 @@ async def update_session(
     row.updating_quantity += 1
     row.status = effective_status(row)
     await _record(session, row, "update", scope.actor, before)
-    return row, user
+    return found
 
 
 async def delete_session(
@@ -268,7 +279,8 @@ async def delete_session(
 ) -> SessionRow:
     """Soft, like the webhook. Also kept in the entry's delivery history, so a later replay of
     its webhooks does not bring it back."""
-    row, user = await get_session(session, scope, session_id)
+    found = await get_session(session, scope, session_id)
+    row = found.session
     scope.check_write(row.organization_id)
     if not row.enabled:
         raise ConflictError("La sesión ya está eliminada")
@@ -277,13 +289,13 @@ async def delete_session(
     row.status = effective_status(row)
     await repository.record_api_delete(session, row.external_id)
     await _record(session, row, "delete", scope.actor, before)
-    return row, user
+    return found
 
 
 async def add_note(
     session: AsyncSession, scope: ClockifyScope, session_id: int, text: str
-) -> BinnacleEntry:
-    row, _ = await get_session(session, scope, session_id)
+) -> BinnacleRow:
+    row = (await get_session(session, scope, session_id)).session
     scope.check_write(row.organization_id)
     await _record(
         session, row, "note", scope.actor, snapshot(row),
@@ -292,4 +304,4 @@ async def add_note(
     await session.flush()
     entry = await repository.latest_binnacle_entry(session, row.id)
     assert entry is not None
-    return entry
+    return BinnacleRow(entry, row.clockify_user_id)

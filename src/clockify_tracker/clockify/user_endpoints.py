@@ -8,7 +8,13 @@ from fastapi import APIRouter, Response
 
 from clockify_tracker.clockify import user_service
 from clockify_tracker.clockify.dependencies import Scope
-from clockify_tracker.clockify.schemas import UserCreate, UserOut, UserUpdate, user_out
+from clockify_tracker.clockify.schemas import (
+    UserCreate,
+    UserDeleted,
+    UserOut,
+    UserUpdate,
+    user_out,
+)
 from clockify_tracker.clockify.session_endpoints import Day
 from clockify_tracker.clockify.session_service import parse_day
 from clockify_tracker.clockify.user_service import UserChanges
@@ -100,11 +106,12 @@ async def update_user(
 
 @both_slashes(
     users, "DELETE", "/deleteByExternalId/{external_id}", summary="Disable a user",
-    response_model=UserOut, responses=_NOT_FOUND,
+    response_model=UserDeleted, responses=_NOT_FOUND,
 )  # fmt: skip
-async def delete_user(external_id: TextPath, scope: Scope, session: DbSession) -> UserOut:
+async def delete_user(external_id: TextPath, scope: Scope, session: DbSession) -> UserDeleted:
     """Soft: the user is disabled; their sessions and audit stay."""
-    return user_out(await user_service.disable_user(session, scope, external_id))
+    user = await user_service.disable_user(session, scope, external_id)
+    return UserDeleted(**user_out(user).model_dump(), message="User deleted")
 
 
 @both_slashes(

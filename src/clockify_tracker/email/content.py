@@ -255,7 +255,7 @@ def session_notification(kind: str, context: Mapping[str, Any], audience: Audien
     return _render("session", f"Clockify - {spec.label} - {user['name']} - ({when})", values)
 
 
-# --- report delivery and automation failure ----------------------------------------------
+# --- report delivery, automation failure, SMTP test ---------------------------------------
 
 
 def report_delivery(
@@ -306,3 +306,26 @@ def automation_failure(
     when = f"{started_at.astimezone(zone):%Y-%m-%d %H:%M}"
     subject = f"Automatización con error - {automation} - ({when})"
     return _render("automation_failed", subject, values)
+
+
+def smtp_test(
+    *,
+    requested_by: str | None,
+    requested_at: datetime,
+    zone: ZoneInfo,
+    server: str,
+    sender: str,
+    recipients: list[str],
+) -> Content:
+    """The message that checks the SMTP settings end to end (GET /webhook/test-email)."""
+    values = {
+        "tone": "info",
+        "title": "Correo de prueba de Clockify",
+        "requested_by": _actor_label(requested_by),
+        "requested_at": local_time(requested_at, zone),
+        "server": server,
+        "sender": sender,
+        "recipients": ", ".join(recipients),
+    }
+    when = f"{requested_at.astimezone(zone):%Y-%m-%d %H:%M}"
+    return _render("test", f"Clockify - Correo de prueba - ({when})", values)

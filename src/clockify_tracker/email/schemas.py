@@ -14,7 +14,7 @@ class EmailOut(BaseModel):
     kind: str = Field(
         examples=["review"],
         description="started, stopped, edited, review, manual, deleted, restored, overtime, "
-        "approved, rejected, report, automation_failure",
+        "approved, rejected, report, automation_failure, test",
     )
     recipients: list[str] = Field(examples=[["coordinacion@example.com"]])
     subject: str = Field(
@@ -30,6 +30,18 @@ class EmailOut(BaseModel):
     )
     createdAt: datetime  # noqa: N815
     sentAt: datetime | None = Field(description="When the SMTP server accepted it")  # noqa: N815
+
+
+class TestEmailQueued(BaseModel):
+    """What GET /webhook/test-email queued: the worker sends it within moments."""
+
+    message: str = Field(
+        examples=["Correo de prueba en cola: el worker lo envía en instantes"],
+    )
+    emails: list[EmailOut] = Field(
+        description="The queued messages (one, to the coordinators): id, recipients, subject "
+        "and delivery state; follow a failure at GET /api-clockify/emails/failed",
+    )
 
 
 def email_out(row: EmailMessage) -> EmailOut:

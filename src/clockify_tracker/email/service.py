@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockify_tracker.config import Settings
 from clockify_tracker.email import repository
+from clockify_tracker.email.content import smtp_test
 from clockify_tracker.email.sender import (
     Attachment,
     Outgoing,
@@ -22,7 +23,9 @@ from clockify_tracker.exceptions import ConflictError, NotFoundError
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.logging import redact
 from clockify_tracker.kit.outbox import signal_after_commit
+from clockify_tracker.kit.time import utcnow
 from clockify_tracker.models import EmailMessage
+from clockify_tracker.organization import service as organization_service
 from clockify_tracker.storage import service as storage
 
 if TYPE_CHECKING:
@@ -62,6 +65,46 @@ async def enqueue(
     await session.flush()
     signal_after_commit(session, SEND_TASK, email.id)
     return email
+
+
+async def queue_test_email(
+    session: AsyncSession, settings: Settings, *, requested_by: str
+) -> EmailMessage:
+    """One test message to the coordinators of the default organization (MAIL_RECIPIENT,
+    MAIL_RECIPIENTS and its coordinator accounts), queued like every email: the worker sends
+    it after commit, so receiving it proves the whole path, worker and SMTP included."""
+    try:
+        organization = await organization_service.find_organization(
+            session, settings.default_organization
+        )
+    except NotFoundError:
+        organization = None  # no webhook has arrived yet: only the configured addresses
+    if organization is None:
+        recipients = settings.coordinator_recipients
+    else:
+        recipients = await organization_service.coordinator_recipients(
+            session, organization.id,
+            configured=settings.coordinator_recipients,
+            default_organization=settings.default_organization,
+        )  # fmt: skip
+    if not recipients:
+        raise ConflictError(
+            "No hay destinatarios de coordinación: configura MAIL_RECIPIENT o MAIL_RECIPIENTS",
+            field="MAIL_RECIPIENT",
+        )
+    security = "sin TLS"
+    if settings.mail_use_ssl or settings.mail_use_tls:
+        security = "SSL" if settings.mail_use_ssl else "STARTTLS"
+    content = smtp_test(
+        requested_by=requested_by, requested_at=utcnow(), zone=settings.timezone,
+        server=f"{settings.mail_server}:{settings.mail_port} ({security})",
+        sender=settings.mail_default_sender, recipients=recipients,
+    )  # fmt: skip
+    return await enqueue(
+        session, kind="test", recipients=recipients, subject=content.subject,
+        text_body=content.text, html_body=content.html,
+        organization_id=organization.id if organization is not None else None,
+    )  # fmt: skip
 
 
 async def deliver(database: Database, settings: Settings, email_id: int) -> str:

@@ -41,6 +41,8 @@ class ClockifySession(TimestampMixin, Base):
         BigInteger, ForeignKey("clockify_user.id", ondelete="RESTRICT"), index=True
     )
     workspace_id: Mapped[str] = mapped_column(String(64))
+    # The name a client sent with a session made by hand; webhooks never carry one.
+    workspace_name: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, server_default="")
     project_id: Mapped[str | None] = mapped_column(String(64))
     project_name: Mapped[str | None] = mapped_column(Text)
