@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from clockify_tracker.config import Settings
 from clockify_tracker.kit.db import Database
@@ -54,6 +54,23 @@ async def test_a_due_period_becomes_one_job_per_organization_however_often_it_is
         (beta.id, "weekly", "2026-11-30", "2026-12-06"),
     }
     assert {j.trigger for j in rows} == {"schedule"}
+
+
+async def test_the_schedule_works_once_postgres_plans_its_insert_generically(
+    db: Database,
+) -> None:
+    """asyncpg prepares statements, and after a few runs PostgreSQL may switch a prepared
+    statement to a generic plan, where a partial index's predicate must match without knowing
+    the parameters. Forced here, so the beat's sixth tick is not where this is found."""
+    await create_organization(db, "Alfa")
+    enabled = Settings(reports_schedule_enabled=True)
+
+    for hours in range(3):
+        async with db.unit_of_work() as session:
+            await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+            await schedule_due(session, enabled, MONDAY_MORNING + timedelta(hours=hours))
+
+    assert [(j.kind, str(j.period_start)) for j in await jobs(db)] == [("weekly", "2026-11-30")]
 
 
 async def test_nothing_is_scheduled_before_the_hour_or_when_turned_off(db: Database) -> None:

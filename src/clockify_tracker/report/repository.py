@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Result, Row, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Result, Row, func, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -48,7 +48,9 @@ async def insert_scheduled(
         )
         .on_conflict_do_nothing(
             index_elements=["organization_id", "kind", "period_start"],
-            index_where=ReportJob.trigger == "schedule",
+            # A literal, like the index's own predicate: a bound parameter here cannot be matched
+            # to the partial index once PostgreSQL plans the prepared statement generically.
+            index_where=text("trigger = 'schedule'"),
         )
         .returning(ReportJob.id)
     )
