@@ -199,9 +199,7 @@ async def switch_organization(
     codec: Codec,
 ) -> Envelope[SessionData]:
     """Makes another of your organizations the active one; a new access cookie carries it."""
-    view, token = await service.switch_organization(session, codec, principal, body.organizacion)
-    set_access_cookie(response, token, services.settings, codec)
-    return Envelope(data=session_data(view), message="Organización activa cambiada")
+    return await _switch(body.organizacion, principal, response, session, services, codec)
 
 
 @router.post(
@@ -220,7 +218,18 @@ async def switch_organization_by_database(
 ) -> Envelope[SessionData]:
     """The same switch as `/organizacion-activa`, named by `database` (name or slug work too);
     the answer carries `organizacionActiva` and `organizaciones` with the new access cookie."""
-    view, token = await service.switch_organization(session, codec, principal, body.database)
+    return await _switch(body.database, principal, response, session, services, codec)
+
+
+async def _switch(
+    reference: str,
+    principal: AccountPrincipal,
+    response: Response,
+    session: DbSession,
+    services: Services,
+    codec: Codec,
+) -> Envelope[SessionData]:
+    view, token = await service.switch_organization(session, codec, principal, reference)
     set_access_cookie(response, token, services.settings, codec)
     return Envelope(data=session_data(view), message="Organización activa cambiada")
 

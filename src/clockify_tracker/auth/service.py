@@ -27,7 +27,6 @@ from clockify_tracker.kit.time import utcnow
 from clockify_tracker.models import (
     Account,
     MembershipAction,
-    MembershipEvent,
     Organization,
     Role,
 )
@@ -326,14 +325,11 @@ async def register(
     )
     await organization_repository.record_event(
         session,
-        MembershipEvent(
-            organization_id=organization.id,
-            account_id=account.id,
-            account_email=account.email,
-            action=MembershipAction.ACCOUNT_CREATED.value,
-            new_role=Role.ADMINISTRADOR.value,
-            actor="registro",
-        ),
+        organization.id,
+        account,
+        MembershipAction.ACCOUNT_CREATED,
+        "registro",
+        new_role=Role.ADMINISTRADOR,
     )
     account.last_login_at = utcnow()
     view = await describe_account(session, account)

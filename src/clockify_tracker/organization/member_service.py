@@ -20,7 +20,6 @@ from clockify_tracker.exceptions import (
 from clockify_tracker.models import (
     Account,
     MembershipAction,
-    MembershipEvent,
     Organization,
     Role,
 )
@@ -101,30 +100,6 @@ async def _member(session: AsyncSession, organization: Organization, account_id:
     return Member(account, Role(role), joined)
 
 
-async def _record(
-    session: AsyncSession,
-    organization: Organization,
-    account: Account,
-    action: MembershipAction,
-    actor: str,
-    *,
-    old_role: Role | None = None,
-    new_role: Role | None = None,
-) -> None:
-    await repository.record_event(
-        session,
-        MembershipEvent(
-            organization_id=organization.id,
-            account_id=account.id,
-            account_email=account.email,
-            action=action.value,
-            old_role=old_role.value if old_role else None,
-            new_role=new_role.value if new_role else None,
-            actor=actor,
-        ),
-    )
-
-
 async def add_member(
     session: AsyncSession, organization: Organization, new: NewMember, actor: str
 ) -> tuple[Member, bool]:
@@ -143,8 +118,8 @@ async def add_member(
             session, existing.id, organization.id, new.role.value
         ):
             raise ConflictError("Ese usuario ya pertenece a la organización", field="correo")
-        await _record(
-            session, organization, existing, MembershipAction.ADDED, actor, new_role=new.role
+        await repository.record_event(
+            session, organization.id, existing, MembershipAction.ADDED, actor, new_role=new.role
         )
         return await _member(session, organization, existing.id), False
     name = " ".join(new.name.split())
@@ -163,8 +138,13 @@ async def add_member(
     )
     await repository.insert_membership(session, account.id, organization.id, new.role.value)
     account.active_organization_id = organization.id
-    await _record(
-        session, organization, account, MembershipAction.ACCOUNT_CREATED, actor, new_role=new.role
+    await repository.record_event(
+        session,
+        organization.id,
+        account,
+        MembershipAction.ACCOUNT_CREATED,
+        actor,
+        new_role=new.role,
     )
     return await _member(session, organization, account.id), True
 
@@ -189,9 +169,9 @@ async def change_role(
     if role is not Role.ADMINISTRADOR:
         await _keep_an_administrator(session, organization, member)
     await repository.set_role(session, account_id, organization.id, role.value)
-    await _record(
+    await repository.record_event(
         session,
-        organization,
+        organization.id,
         member.account,
         MembershipAction.ROLE_CHANGED,
         actor,
@@ -209,9 +189,9 @@ async def remove_member(
     member = await _member(session, organization, account_id)
     await _keep_an_administrator(session, organization, member)
     await repository.delete_membership(session, account_id, organization.id)
-    await _record(
+    await repository.record_event(
         session,
-        organization,
+        organization.id,
         member.account,
         MembershipAction.REMOVED,
         actor,

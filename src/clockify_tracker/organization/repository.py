@@ -12,6 +12,7 @@ from clockify_tracker.models import (
     Account,
     ClockifyWorkspace,
     Membership,
+    MembershipAction,
     MembershipEvent,
     Organization,
     Role,
@@ -192,6 +193,25 @@ async def count_role(session: AsyncSession, organization_id: int, role: Role) ->
     return count or 0
 
 
-async def record_event(session: AsyncSession, event: MembershipEvent) -> None:
-    session.add(event)
+async def record_event(
+    session: AsyncSession,
+    organization_id: int,
+    account: Account,
+    action: MembershipAction,
+    actor: str,
+    *,
+    old_role: Role | None = None,
+    new_role: Role | None = None,
+) -> None:
+    session.add(
+        MembershipEvent(
+            organization_id=organization_id,
+            account_id=account.id,
+            account_email=account.email,
+            action=action.value,
+            old_role=old_role.value if old_role else None,
+            new_role=new_role.value if new_role else None,
+            actor=actor,
+        )
+    )
     await session.flush()
