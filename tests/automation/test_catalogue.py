@@ -3,14 +3,18 @@ and what creating an automation requires of them."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clockify_tracker.automation import catalogue, scripts
+from clockify_tracker.kit.db import Database
+from clockify_tracker.organization.service import slugify
 from tests.automation.conftest import BASE, Tenants, automation, create
-from tests.support.factories import login
+from tests.support.factories import create_account, create_organization, login
 
 ALFA = scripts.OrganizationRef("alfa_industrias", "org_alfa_industrias")
 BETA = scripts.OrganizationRef("beta_servicios", "org_beta_servicios")
@@ -149,3 +153,65 @@ def test_discovery_refuses_symlinks_out_of_the_folder_and_hidden_places(tmp_path
         scripts.resolve(root, "carpeta_enlazada/secreto.py", ALFA, [BETA])
     with pytest.raises(scripts.ScriptError, match="no existe o no está disponible"):
         scripts.resolve(root, "org_alfa_industrias/propio.py", BETA, [ALFA])
+
+
+async def test_a_longer_slug_owns_its_scripts_against_a_shorter_one_it_starts_with(
+    db: Database, alfa_admin: httpx.AsyncClient, tenants: Tenants
+) -> None:
+    """ "Alfa Industrias" (alfa_industrias) must not reach "Alfa Industrias MX"'s
+    alfa_industrias_mx_secreto.py by sharing the start of its slug."""
+    mx = await create_organization(db, "Alfa Industrias MX")
+    await create_account(db, "admin@mx.example", organization=mx)
+    secret = "alfa_industrias_mx_secreto.py"
+
+    alfa = await listed(alfa_admin)
+    metadata = await alfa_admin.get(f"{BASE}/metadata", params={"script_path": secret})
+    created = await alfa_admin.post(BASE, json=automation(script_path=secret))
+
+    assert secret not in alfa
+    assert "alfa_industrias_cierre.py" in alfa, "its own scripts stay its own"
+    for refused in (metadata, created):
+        assert refused.status_code == 400
+        assert "PRIVADO" not in refused.text
+        assert refused.json()["message"] == scripts.NOT_AVAILABLE
+    assert (await login(alfa_admin, "admin@mx.example")).status_code == 200
+    theirs = await listed(alfa_admin)
+    assert theirs[secret]["es_especifico_org"] is True
+    assert theirs[secret]["nombre_display"] == "secreto"
+    assert "alfa_industrias_cierre.py" not in theirs
+
+
+_SLUG_WORDS = st.sampled_from(["acme", "corp", "mx", "norte", "a", "b", "sur", "grupo"])
+
+
+@given(
+    names=st.lists(
+        st.lists(_SLUG_WORDS, min_size=1, max_size=3).map(" ".join),
+        min_size=2,
+        max_size=6,
+        unique=True,
+    ),
+    files=st.lists(
+        st.lists(_SLUG_WORDS, min_size=1, max_size=5).map(lambda w: "_".join(w) + ".py"),
+        min_size=1,
+        max_size=10,
+    ),
+)
+def test_no_script_is_exclusive_to_two_organizations(names: list[str], files: list[str]) -> None:
+    organizations = [
+        scripts.OrganizationRef(slug, f"org_{slug}")
+        for slug in dict.fromkeys(slugify(name) for name in names)
+    ]
+    paths = [PurePosixPath(f) for f in files] + [
+        PurePosixPath(o.database_name, f) for o in organizations for f in files[:2]
+    ]
+    for path in paths:
+        seen_by = [
+            o.slug
+            for o in organizations
+            if scripts.visible_to(path, o, [x for x in organizations if x != o])
+        ]
+        assert len(seen_by) in (0, 1, len(organizations)), (path, seen_by)
+        owner = scripts.owner(path.parts, organizations)
+        if owner is not None:
+            assert seen_by == [owner.slug], (path, seen_by)

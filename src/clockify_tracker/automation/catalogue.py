@@ -51,7 +51,7 @@ def discover(
         except scripts.ScriptError:
             continue  # hidden, another organization's, or leaving the folder
         parts = PurePosixPath(script_path).parts
-        exclusive = scripts.belongs_to(parts, own)
+        exclusive = scripts.owner(parts, [own, *others]) == own
         try:
             parsed, error = metadata.parse(path), None
         except metadata.MetadataError as exc:

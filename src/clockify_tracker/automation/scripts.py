@@ -1,9 +1,11 @@
 """Where scripts live and which an organization may run.
 
 `script_path` is relative to AUTOMATIONS_DIR. A script is *exclusive* to an organization when
-its first folder is that organization's database name (`org_acme/cierre.py`) or its file name
-starts with the organization's slug and `_` (`acme_cierre.py`); it is hidden from every other
-organization, as is anything under another `org_*` folder. Everything else is *general*:
+its first folder is that organization's database name (`org_acme/cierre.py`) or, at the top
+level, its file name starts with the organization's slug and `_` (`acme_cierre.py`). When
+several slugs match (`acme` and `acme_corp` for `acme_corp_cierre.py`) the longest wins, so
+every file has at most one owner. An exclusive script is hidden from every other organization,
+as is anything under an `org_*` folder of no organization. Everything else is *general*:
 offered to all. Paths that leave the folder (`..`, absolute, a symlink pointing out), hidden
 files, `_private.py` files, virtualenvs and caches are never scripts."""
 
@@ -31,21 +33,25 @@ class OrganizationRef:
     database_name: str
 
 
-def belongs_to(parts: tuple[str, ...], organization: OrganizationRef) -> bool:
-    return parts[0] == organization.database_name or (
-        len(parts) == 1 and parts[0].startswith(organization.slug + "_")
-    )
+def owner(
+    parts: tuple[str, ...], organizations: list[OrganizationRef]
+) -> OrganizationRef | None:
+    """The one organization a script path is exclusive to, or None for a general script."""
+    if len(parts) > 1:
+        return next((o for o in organizations if o.database_name == parts[0]), None)
+    matching = [o for o in organizations if parts[0].startswith(o.slug + "_")]
+    return max(matching, key=lambda o: len(o.slug), default=None)
 
 
 def visible_to(
     relative: PurePosixPath, organization: OrganizationRef, others: list[OrganizationRef]
 ) -> bool:
     parts = relative.parts
-    if belongs_to(parts, organization):
-        return True
-    if len(parts) > 1 and parts[0].startswith("org_"):
-        return False  # another organization's folder, or one of no organization yet
-    return not any(belongs_to(parts, other) for other in others)
+    found = owner(parts, [organization, *others])
+    if found is not None:
+        return found == organization
+    # An `org_*` folder of no organization (yet) is nobody's to use.
+    return not (len(parts) > 1 and parts[0].startswith("org_"))
 
 
 def resolve(
