@@ -84,6 +84,12 @@ async def test_a_schedule_that_never_fires_is_valid_for_manual_only_automations(
         ({"variables_personalizadas": {"PYTHONPATH": "/tmp"}}, "nombre de una variable del"),
         ({"variables_personalizadas": {"a": {"b": 1}}}, "debe ser texto, número o booleano"),
         ({"variables_personalizadas": {"rfc": "a", "RFC": "b"}}, "solo difieren en mayúsculas"),
+        ({"variables_personalizadas": {"OKKEY\n": "a"}}, "Nombre de variable inválido"),
+        (
+            {"variables_personalizadas": {"rfc": "ABC\u0000123"}},
+            "no puede contener el carácter NUL",
+        ),
+        ({"variables_personalizadas": {"rfc": "x" * 8193}}, "es demasiado largo"),
     ],
 )
 async def test_invalid_input_is_400_with_a_message_and_changes_nothing(
@@ -98,6 +104,26 @@ async def test_invalid_input_is_400_with_a_message_and_changes_nothing(
     assert body["error"] == body["message"]
     listed = (await alfa_admin.get(BASE)).json()["data"]["automatizaciones"]
     assert listed == []
+
+
+@pytest.mark.parametrize("variables", [{"rfc": "ABC\u0000123"}, {"OKKEY\n": "a"}])
+async def test_an_edit_with_a_hostile_variable_is_400_naming_the_field_and_changes_nothing(
+    alfa_admin: httpx.AsyncClient, variables: dict[str, str]
+) -> None:
+    created = await create(alfa_admin)
+
+    response = await alfa_admin.patch(
+        BASE, json={"id_automatizacion": created["id"], "variables_personalizadas": variables}
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["details"] == [
+        {"field": "variables_personalizadas", "message": response.json()["message"]}
+    ]
+    listed = (await alfa_admin.get(BASE)).json()["data"]["automatizaciones"]
+    assert listed[0]["variables_personalizadas"] == created["variables_personalizadas"]
+    # The connection stays usable: the next request on it is answered as usual.
+    assert (await alfa_admin.get(BASE)).status_code == 200
 
 
 async def test_missing_or_mistyped_fields_are_400_naming_the_field(

@@ -33,9 +33,7 @@ class OrganizationRef:
     database_name: str
 
 
-def owner(
-    parts: tuple[str, ...], organizations: list[OrganizationRef]
-) -> OrganizationRef | None:
+def owner(parts: tuple[str, ...], organizations: list[OrganizationRef]) -> OrganizationRef | None:
     """The one organization a script path is exclusive to, or None for a general script."""
     if len(parts) > 1:
         return next((o for o in organizations if o.database_name == parts[0]), None)

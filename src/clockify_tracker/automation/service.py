@@ -51,7 +51,9 @@ SCHEDULER = "scheduler@system"
 NAME_PREFIX = "prod_"
 PREFIX_HINT = 'Debe empezar con "prod_"'
 DISPATCH_BATCH = 1000
-VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch: `$` would admit "KEY\n"
+# A value becomes an environment variable: large ones make exec fail for the whole run.
+MAX_VARIABLE_LENGTH = 8192
 # What every run gets; a custom variable may not take one of these names.
 RESERVED = {
     "ORG", "DATABASE_NAME", "ADMIN_EMAIL", "AUTOMATIZACION_ID", "EXECUTION_ID", "LOG_ID",
@@ -118,7 +120,7 @@ def check_variables(variables: dict[str, Any]) -> dict[str, str]:
     """Keys that are variable names and not reserved; values as the strings scripts get."""
     checked: dict[str, str] = {}
     for key, value in variables.items():
-        if not VARIABLE_NAME.match(key):
+        if not VARIABLE_NAME.fullmatch(key):
             raise BadRequestError(
                 f"Nombre de variable inválido: {key!r} (letras, números y _; no empieza con "
                 "número)",
@@ -143,6 +145,16 @@ def check_variables(variables: dict[str, Any]) -> dict[str, str]:
         else:
             raise BadRequestError(
                 f"El valor de {key!r} debe ser texto, número o booleano",
+                field="variables_personalizadas",
+            )
+        if "\x00" in checked[key]:
+            raise BadRequestError(
+                f"El valor de {key!r} no puede contener el carácter NUL (\\u0000)",
+                field="variables_personalizadas",
+            )
+        if len(checked[key]) > MAX_VARIABLE_LENGTH:
+            raise BadRequestError(
+                f"El valor de {key!r} es demasiado largo (máximo {MAX_VARIABLE_LENGTH} caracteres)",
                 field="variables_personalizadas",
             )
     if len({key.upper() for key in checked}) != len(checked):
