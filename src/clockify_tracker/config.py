@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Password hashes (Argon2id: tens of ms of CPU and 64 MiB each) running at once per API
+    # process; a login that waits longer than the wait for a slot gets 503 with Retry-After.
+    login_max_concurrent_hashes: int = Field(default=2, ge=1, le=64)
+    login_hash_wait_seconds: float = Field(default=3.0, gt=0)
     # Self-service sign-up (`POST /api/auth/register`) creates an organization with the
     # registrant as its administrator. Off unless an installation opens it.
     registration_enabled: bool = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -229,3 +231,57 @@ async def test_superadmin_reaches_every_organization(
 
     response = await web.get("/probe/organization", params={"organizacion": "initech"})
     assert response.json() == {"nombre": "Initech", "rol": None}
+
+
+async def test_forty_simultaneous_wrong_passwords_get_at_most_the_limit_checked(
+    db: Database, acme: Organization
+) -> None:
+    """The attempt is counted before the hash: an answer of 401 is an attempt that reached
+    Argon2, a 429 one that did not."""
+    settings = Settings(login_max_failures_per_account=5, login_max_failures_per_address=1000)
+    async for client in client_for(create_app(settings)):
+        answers = await asyncio.gather(
+            *(login(client, password=f"wrong-password-{n}") for n in range(40))
+        )
+        statuses = Counter(a.status_code for a in answers)
+        assert statuses == {401: 5, 429: 35}
+        # Locked for the right password too, as after five failures one by one.
+        assert (await login(client)).status_code == 429
+
+
+async def test_a_success_does_not_count_against_the_address(
+    db: Database, acme: Organization
+) -> None:
+    settings = Settings(login_max_failures_per_address=3)
+    async for client in client_for(create_app(settings)):
+        for _ in range(5):
+            assert (await login(client)).status_code == 200
+        for n in range(3):
+            assert (await login(client, email=f"guess{n}@example.com")).status_code == 401
+        assert (await login(client)).status_code == 429
+
+
+async def test_a_login_flood_is_refused_with_503_and_retry_after_never_500(
+    db: Database, acme: Organization
+) -> None:
+    settings = Settings(
+        login_max_failures_per_address=1000,
+        login_max_concurrent_hashes=1,
+        login_hash_wait_seconds=0.05,
+        db_pool_size=2,
+    )
+    async for client in client_for(create_app(settings)):
+        answers = await asyncio.gather(
+            *(login(client, email=f"nadie{n}@example.com") for n in range(32)),
+            *(client.get("/healthz") for _ in range(8)),
+        )
+        statuses = Counter(a.status_code for a in answers)
+        assert set(statuses) <= {200, 401, 503}, statuses
+        assert statuses[503] > 0, "the bound held nobody back"
+        assert statuses[200] == 8
+        for answer in answers:
+            if answer.status_code == 503:
+                assert answer.headers["retry-after"] == "2"
+                assert "demasiados" in answer.json()["message"].lower()
+        # Once the flood is over, logins work again.
+        assert (await login(client)).status_code == 200

@@ -71,8 +71,10 @@ async def login(
     """Checks the password and starts a browser session (access 15 min, refresh 7 days)."""
     view, tokens = await service.login(
         session,
+        services.database,
         LoginLimiter(services.redis, services.settings),
         codec,
+        services.settings,
         email=str(body.email),
         password=body.password,
         client_address=_client_address(request),

@@ -23,49 +23,61 @@ def _keys(email: str, address: str) -> tuple[str, str]:
     return f"auth:login:fail:account:{account}", f"auth:login:fail:address:{address}"
 
 
+# One atomic step counts the attempt against both limits and decides: concurrent attempts
+# each see their own count, so no more than the limit ever reach the password hash.
+_COUNT_ATTEMPT = """
+local account = redis.call('INCR', KEYS[1])
+if account == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+local address = redis.call('INCR', KEYS[2])
+if address == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+if account > tonumber(ARGV[1]) or address > tonumber(ARGV[2]) then
+    return math.max(redis.call('TTL', KEYS[1]), redis.call('TTL', KEYS[2]), 1)
+end
+return 0
+"""
+
+
 class LoginLimiter:
+    """Every attempt is counted before the password is checked; a success takes its own
+    attempt back and clears the account's count, so only failures accumulate."""
+
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self._redis = redis
         self._per_account = settings.login_max_failures_per_account
         self._per_address = settings.login_max_failures_per_address
         self._window = settings.login_failure_window_seconds
 
-    async def check(self, email: str, address: str) -> None:
-        """429 while either limit is reached, even for the right password (else the limit
-        would not stop guessing)."""
-        account_key, address_key = _keys(email, address)
+    async def count_attempt(self, email: str, address: str) -> None:
+        """429 once either limit is reached, even for the right password (else the limit
+        would not stop guessing); 503 when Redis cannot answer (fail closed)."""
         try:
-            account_failures, address_failures = await self._redis.mget(account_key, address_key)
-            if (
-                int(account_failures or 0) >= self._per_account
-                or int(address_failures or 0) >= self._per_address
-            ):
-                retry_after = max(
-                    await self._redis.ttl(account_key), await self._redis.ttl(address_key), 1
+            retry_after = int(
+                await self._redis.eval(
+                    _COUNT_ATTEMPT,
+                    2,
+                    *_keys(email, address),
+                    self._per_account,
+                    self._per_address,
+                    self._window,
                 )
-                raise TooManyAttemptsError(
-                    f"Demasiados intentos fallidos; inténtalo de nuevo en {retry_after} segundos",
-                    headers={"Retry-After": str(retry_after)},
-                )
+            )
         except (RedisError, OSError):
             raise ServiceUnavailableError(
                 "El inicio de sesión no está disponible; inténtalo en un momento"
             ) from None
+        if retry_after:
+            raise TooManyAttemptsError(
+                f"Demasiados intentos fallidos; inténtalo de nuevo en {retry_after} segundos",
+                headers={"Retry-After": str(retry_after)},
+            )
 
-    async def record_failure(self, email: str, address: str) -> None:
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for key in _keys(email, address):
-                    pipe.incr(key)
-                    pipe.expire(key, self._window, nx=True)
-                await pipe.execute()
-        except (RedisError, OSError):
-            pass  # the check before the next attempt fails closed anyway
-
-    async def record_success(self, email: str) -> None:
-        account_key, _ = _keys(email, "")
+    async def record_success(self, email: str, address: str) -> None:
+        account_key, address_key = _keys(email, address)
         with contextlib.suppress(RedisError, OSError):
-            await self._redis.delete(account_key)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(account_key)
+                pipe.decr(address_key)
+                await pipe.execute()
 
 
 class RegistrationLimiter:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clockify_tracker.kit.db import Database
 from clockify_tracker.models import Account, RefreshToken
 
 
@@ -16,6 +18,27 @@ async def find_account_by_email(session: AsyncSession, email: str) -> Account | 
     return await session.scalar(
         select(Account).where(func.lower(Account.email) == email.strip().lower())
     )
+
+
+@dataclass(frozen=True)
+class Credentials:
+    account_id: int
+    password_hash: str
+    is_active: bool
+
+
+async def find_credentials(database: Database, email: str) -> Credentials | None:
+    """What a login checks, read in a short transaction of its own: the connection goes back
+    to the pool before the (slow) password hash, so a flood of logins cannot hold them all."""
+    async with database.unit_of_work() as session:
+        row = (
+            await session.execute(
+                select(Account.id, Account.password_hash, Account.is_active).where(
+                    func.lower(Account.email) == email.strip().lower()
+                )
+            )
+        ).first()
+    return None if row is None else Credentials(row[0], row[1], row[2])
 
 
 async def get_account(session: AsyncSession, account_id: int) -> Account | None:

@@ -12,10 +12,16 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockify_tracker.auth import repository, revocation
-from clockify_tracker.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from clockify_tracker.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    hashing_slot,
+    verify_password,
+)
 from clockify_tracker.auth.principal import AccountPrincipal, OrganizationAccess
 from clockify_tracker.auth.ratelimit import LoginLimiter, RegistrationLimiter
 from clockify_tracker.auth.tokens import IssuedToken, TokenClaims, TokenCodec
+from clockify_tracker.config import Settings
 from clockify_tracker.exceptions import (
     BadRequestError,
     ConflictError,
@@ -23,6 +29,7 @@ from clockify_tracker.exceptions import (
     NotFoundError,
     UnauthorizedError,
 )
+from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.time import utcnow
 from clockify_tracker.models import (
     Account,
@@ -115,21 +122,28 @@ async def _issue_session(
 
 async def login(
     session: AsyncSession,
+    database: Database,
     limiter: LoginLimiter,
     codec: TokenCodec,
+    settings: Settings,
     *,
     email: str,
     password: str,
     client_address: str,
 ) -> tuple[AccountView, SessionTokens]:
-    """The same answer, in the same time, for an unknown email and a wrong password."""
-    await limiter.check(email, client_address)
-    account = await repository.find_account_by_email(session, email)
-    password_ok = await verify_password(account.password_hash if account else None, password)
-    if account is None or not password_ok or not account.is_active:
-        await limiter.record_failure(email, client_address)
+    """The same answer, in the same time, for an unknown email and a wrong password. The
+    attempt is counted before anything else; the hash runs in a bounded slot with no database
+    connection held (the request's transaction takes one only afterwards)."""
+    await limiter.count_attempt(email, client_address)
+    async with hashing_slot(settings.login_max_concurrent_hashes, settings.login_hash_wait_seconds):
+        found = await repository.find_credentials(database, email)
+        password_ok = await verify_password(found.password_hash if found else None, password)
+    if found is None or not password_ok or not found.is_active:
         raise UnauthorizedError(INVALID_CREDENTIALS)
-    await limiter.record_success(email)
+    await limiter.record_success(email, client_address)
+    account = await repository.get_account(session, found.account_id)
+    if account is None:  # deleted between the two reads
+        raise UnauthorizedError(INVALID_CREDENTIALS)
     account.last_login_at = utcnow()
     view = await describe_account(session, account)
     if view.active and account.active_organization_id != view.active.organization.id:
