@@ -49,17 +49,23 @@ def api(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="Uvicorn worker processes")] = 1,
 ) -> None:
-    """Serve the HTTP API with uvicorn."""
+    """Serve the HTTP API with uvicorn (proxy headers only from FORWARDED_ALLOW_IPS)."""
     import uvicorn
 
+    from clockify_tracker.config import get_settings
+
     _load_settings_or_exit()
+    trusted = get_settings().forwarded_allow_ips.strip()
     uvicorn.run(
         "clockify_tracker.main:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # uvicorn would otherwise believe any loopback peer's X-Forwarded-For, and a client
+        # could pick the address its failed logins are counted against.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         access_log=False,
     )
 

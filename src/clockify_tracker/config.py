@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     # An automation's failures are emailed to its administrators at most this often.
     automation_failure_email_seconds: float = Field(default=3600.0, ge=0)
     cors_origins: CommaList = Field(default_factory=list)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses
+    # or `*`). Empty: none, and the client address is the TCP peer's (login limits count it).
+    forwarded_allow_ips: str = ""
     default_organization: str = "default"
 
     log_level: str = "INFO"

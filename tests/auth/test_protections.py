@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -17,6 +21,7 @@ from clockify_tracker.auth.principal import ServicePrincipal
 from clockify_tracker.config import Settings
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.web import DbSession
+from clockify_tracker.local.embedded import free_port
 from clockify_tracker.main import create_app
 from clockify_tracker.models import Organization, Role
 from tests.fixtures.app import client_for
@@ -27,6 +32,7 @@ from tests.support.factories import (
     create_organization,
     login,
 )
+from tests.support.services import REPO_ROOT
 
 FRONTEND = "https://app.example.com"
 SERVICE_TOKEN = "test-secret-token-value"  # SECRET_TOKEN in tests/support/services.py
@@ -82,6 +88,8 @@ async def _switch(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.R
         ({"Origin": "null"}, False),
         ({"Origin": FRONTEND}, True),
         ({"Origin": "https://testserver"}, True),  # Swagger UI on the service itself
+        ({"Origin": "http://testserver"}, False),  # same host, another scheme
+        ({"Referer": "http://testserver/docs"}, False),
         ({}, True),  # not a browser: curl with a cookie jar
     ],
 )
@@ -285,3 +293,51 @@ async def test_a_login_flood_is_refused_with_503_and_retry_after_never_500(
                 assert "demasiados" in answer.json()["message"].lower()
         # Once the flood is over, logins work again.
         assert (await login(client)).status_code == 200
+
+
+def _serve_api(port: int, **env: str) -> subprocess.Popen[bytes]:
+    """`clockify-tracker api`, as the Docker image runs it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clockify_tracker.cli", "api", "--host", "127.0.0.1",
+         "--port", str(port)],
+        cwd=REPO_ROOT, env={**os.environ, "LOGIN_MAX_FAILURES_PER_ADDRESS": "3", **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("the API did not start")
+
+
+@pytest.mark.parametrize(
+    ("trusted", "locked"), [(None, True), ("127.0.0.1", False)], ids=["untrusted", "trusted"]
+)
+async def test_x_forwarded_for_is_believed_only_from_forwarded_allow_ips(
+    db: Database, acme: Organization, trusted: str | None, locked: bool
+) -> None:
+    """A client on loopback sending a new X-Forwarded-For with each failed login: without
+    FORWARDED_ALLOW_IPS the failures count against its real address and it is locked out."""
+    port = free_port()
+    process = _serve_api(port, **({"FORWARDED_ALLOW_IPS": trusted} if trusted else {}))
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for n in range(4):
+                await client.post(
+                    "/api/auth/login",
+                    json={"email": f"guess{n}@example.com", "password": "wrong-password"},
+                    headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
+                )
+            last = await client.post(
+                "/api/auth/login",
+                json={"email": "ana@example.com", "password": PASSWORD},
+                headers={"X-Forwarded-For": "203.0.113.99"},
+            )
+        assert last.status_code == (429 if locked else 200), last.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -66,7 +66,13 @@ def check_origin(request: Request, settings: Settings) -> None:
         return
     if origin in settings.cors_origins:
         return
-    if origin != "null" and urlsplit(origin).netloc == request.url.netloc:
+    parts = urlsplit(origin)
+    # The scheme counts: a page on http://host must not write to https://host, nor the reverse
+    # (behind a TLS proxy, FORWARDED_ALLOW_IPS lets the request carry its real scheme).
+    if origin != "null" and (parts.scheme, parts.netloc) == (
+        request.url.scheme,
+        request.url.netloc,
+    ):
         return
     raise ForbiddenError("Origen no permitido para esta operación")
 

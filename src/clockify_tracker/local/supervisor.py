@@ -100,11 +100,16 @@ def _prepare_environment(options: DevOptions, stack: ExitStack) -> dict[str, str
 
 
 def _commands(options: DevOptions) -> dict[str, list[str]]:
+    from clockify_tracker.config import Settings
+
     python = sys.executable
+    # Proxy headers only from the proxies named (see `clockify-tracker api`).
+    trusted = Settings().forwarded_allow_ips.strip()
+    proxy = ["--forwarded-allow-ips", trusted] if trusted else ["--no-proxy-headers"]
     return {
         "api": [
             python, "-m", "uvicorn", "clockify_tracker.main:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(options.api_port), "--no-access-log",
+            "--host", "127.0.0.1", "--port", str(options.api_port), "--no-access-log", *proxy,
         ],
         "worker": [python, "-m", "celery", "-A", "worker", "worker", "--loglevel", "INFO",
                    "--concurrency", "2", "--hostname", "dev-worker@%h"],
