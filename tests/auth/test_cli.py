@@ -60,7 +60,7 @@ async def test_cli_errors_are_messages_not_tracebacks(db: Database) -> None:
 
     short = cli("create-account", "x@example.com", password="short")
     assert short.returncode == 1
-    assert "al menos 10" in short.stderr
+    assert "al menos 12" in short.stderr  # --role administrador is the default
 
     bad_role = cli("create-account", "y@example.com", "--role", "jefe", password="long-enough-pw")
     assert bad_role.returncode == 2

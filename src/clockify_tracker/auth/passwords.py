@@ -19,12 +19,76 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 MIN_PASSWORD_LENGTH = 10
+MIN_ADMINISTRATOR_PASSWORD_LENGTH = 12
+# Words people use as their whole password; refused whatever digits or symbols surround them
+# ("Password2024!", "qwerty123456"). Keyboard runs and repeats are caught by shape below.
+_COMMON_WORDS = frozenset(
+    (
+        "password",
+        "passw0rd",
+        "contrasena",
+        "contraseña",
+        "clave",
+        "secreto",
+        "secret",
+        "admin",
+        "administrador",
+        "administrator",
+        "qwerty",
+        "qwertyuiop",
+        "asdfghjkl",
+        "zxcvbnm",
+        "letmein",
+        "welcome",
+        "bienvenido",
+        "iloveyou",
+        "teamo",
+        "monkey",
+        "dragon",
+        "master",
+        "sunshine",
+        "princess",
+        "football",
+        "futbol",
+        "abc",
+        "abcdef",
+        "abcdefg",
+        "abcdefghij",
+        "changeme",
+        "cambiame",
+        "default",
+        "usuario",
+        "user",
+        "test",
+        "prueba",
+        "clockify",
+        "mexico",
+        "",
+    )
+)
+_RUNS = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 BUSY = "Hay demasiados inicios de sesión en este momento; inténtalo en unos segundos"
 
 # One semaphore per event loop (an asyncio primitive belongs to the loop it first waits on).
 _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def password_problem(password: str, *, administrator: bool) -> str | None:
+    """Why a new password is refused (a Spanish sentence), or None when it will do."""
+    minimum = MIN_ADMINISTRATOR_PASSWORD_LENGTH if administrator else MIN_PASSWORD_LENGTH
+    if len(password) < minimum:
+        who = "de un administrador " if administrator else ""
+        return f"La contraseña {who}debe tener al menos {minimum} caracteres"
+    folded = password.strip().lower()
+    core = folded.strip("0123456789!@#$%^&*()-_=+.,;:?¡¿ ")
+    if len(set(folded)) < 4:
+        return "La contraseña no puede ser un carácter o unos pocos repetidos"
+    runs = [run * 3 for run in _RUNS] + [run[::-1] * 3 for run in _RUNS]
+    if core in _COMMON_WORDS or any(folded in run or (core and core in run) for run in runs):
+        return "La contraseña es demasiado común o predecible; usa una frase o más palabras"
+    return None
 
 
 @asynccontextmanager

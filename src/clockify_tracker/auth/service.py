@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockify_tracker.auth import repository, revocation
 from clockify_tracker.auth.passwords import (
-    MIN_PASSWORD_LENGTH,
     hash_password,
     hashing_slot,
+    password_problem,
     verify_password,
 )
 from clockify_tracker.auth.principal import AccountPrincipal, OrganizationAccess
@@ -322,7 +322,7 @@ async def register(
     name = " ".join(registration.name.split())
     if not name:
         raise BadRequestError("El nombre no puede estar vacío", field="nombre")
-    _check_password(registration.password, "contraseña")
+    _check_password(registration.password, "contraseña", administrator=True)
     organization = await organization_service.create_organization(
         session, registration.organization_name, field="organizacion"
     )
@@ -350,11 +350,9 @@ async def register(
     return view, await _issue_session(session, codec, view, uuid.uuid4())
 
 
-def _check_password(password: str, field: str = "password") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequestError(
-            f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres", field=field
-        )
+def _check_password(password: str, field: str = "password", *, administrator: bool) -> None:
+    if problem := password_problem(password, administrator=administrator):
+        raise BadRequestError(problem, field=field)
 
 
 async def create_account(
@@ -373,7 +371,9 @@ async def create_account(
     """A new account (409 when the email is taken), with its membership when an organization
     is named. `field_names` are the wire names errors point at (`correo`, `contraseña`)."""
     email_field, password_field = field_names
-    _check_password(password, password_field)
+    _check_password(
+        password, password_field, administrator=is_superadmin or role is Role.ADMINISTRADOR
+    )
     account = await repository.insert_account(
         session,
         email=email,
@@ -395,10 +395,13 @@ async def create_account(
 
 
 async def set_password(session: AsyncSession, *, email: str, password: str) -> Account:
-    _check_password(password)
     account = await repository.find_account_by_email(session, email)
     if account is None:
         raise NotFoundError(f"No existe una cuenta con el correo {email}", field="email")
+    administrator = account.is_superadmin or Role.ADMINISTRADOR.value in {
+        role for _, role in await organization_repository.list_memberships(session, account.id)
+    }
+    _check_password(password, administrator=administrator)
     account.password_hash = await hash_password(password)
     # A new password ends every browser session of the account (refresh tokens at once; an
     # access token already issued lives out its few minutes).
