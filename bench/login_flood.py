@@ -75,9 +75,12 @@ async def _probe(base: str, seconds: float, cookie: str) -> dict[str, list[float
 
 async def _flood(base: str, stop: asyncio.Event, statuses: Counter[int], n: int) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        attempt = 0
         while not stop.is_set():
+            attempt += 1  # a new email each time: no account limit ever stops the hash
             response = await client.post(
-                "/api/auth/login", json={"correo": f"nadie{n}@example.com", "contraseña": "x" * 12}
+                "/api/auth/login",
+                json={"correo": f"nadie{n}-{attempt}@example.com", "contraseña": "x" * 12},
             )
             statuses[response.status_code] += 1
             if response.status_code == 503:
