@@ -245,6 +245,13 @@ CASES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] 
     ("users: update", "PUT", "/api-clockify/users/update/{a_user}", {"name": "Robado"}, None),
     ("users: disable", "DELETE", "/api-clockify/users/deleteByExternalId/{a_user}", None, None),
     (
+        "users: confirm email",
+        "POST",
+        "/api-clockify/users/confirmEmail/{a_user}",
+        {"email": "ana@example.com"},
+        None,
+    ),
+    (
         "sessions: update",
         "PUT",
         "/api-clockify/sessions/update/{a_session_id}",

@@ -387,7 +387,7 @@ class Target:
 # The receivers; GET /api-clockify/webhook/test-email (service token) is a coordinators' route.
 WEBHOOK_PATHS = r"^(/api-clockify/webhook(/(start|end|edit|delete|manual))?$|/webhook/clockify/)"
 TARGETS = {
-    "coordinators": Target(r"^/api-clockify/", WEBHOOK_PATHS, 31, 15),
+    "coordinators": Target(r"^/api-clockify/", WEBHOOK_PATHS, 32, 15),
     "automations": Target(r"^/api/automatizaciones", None, 13, 6),
     "accounts": Target(r"^/(api/auth/|healthz|readyz)", None, 13, 5),
     "webhooks": Target(WEBHOOK_PATHS, None, 11, 6),

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     report_catch_up_hours: float = Field(default=48.0, ge=0)
     report_schedule_interval: float = Field(default=60.0, gt=0)
     report_max_days: int = Field(default=366, ge=1)
+    # A user's email set or changed by a coordinator gets no report for this many hours
+    # unless an administrator confirms it (a rewritten address must not receive the hours at
+    # once); 0 turns the hold off. Changes by administrators and the service token are
+    # confirmed as they are made.
+    report_new_address_hold_hours: float = Field(default=24.0, ge=0)
     # The open-session monitor: every this many seconds a running session past OVERTIME_HOURS
     # is flagged; 0 turns it off.
     monitor_interval_seconds: float = Field(default=60.0, ge=0)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from clockify_tracker.kit.text import single_line
 
 _DURATION = re.compile(
     r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
@@ -48,29 +50,33 @@ def format_duration(seconds: int | None) -> str | None:
     return text + (f"{secs}S" if secs or text == "PT" else "")
 
 
+# Names end up in email subjects and headers: one line each, whatever Clockify sent.
+Name = Annotated[str, AfterValidator(single_line)]
+
+
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class Tag(_Lenient):
     id: str
-    name: str | None = None
+    name: Name | None = None
 
 
 class Project(_Lenient):
     id: str | None = None
-    name: str | None = None
-    client_name: str | None = Field(default=None, alias="clientName")
+    name: Name | None = None
+    client_name: Name | None = Field(default=None, alias="clientName")
 
 
 class Task(_Lenient):
     id: str | None = None
-    name: str | None = None
+    name: Name | None = None
 
 
 class UserRef(_Lenient):
     id: str = Field(min_length=1, max_length=64)
-    name: str = ""
+    name: Name = ""
     status: str | None = None
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     AwareDatetime,
     BaseModel,
@@ -18,8 +19,9 @@ from pydantic import (
 
 from clockify_tracker.clockify.payload import format_duration, parse_duration
 from clockify_tracker.clockify.repository import BinnacleRow, SessionRow
+from clockify_tracker.kit.text import single_line
 from clockify_tracker.kit.validation import INT64_MAX, CleanStr
-from clockify_tracker.models import ClockifyUser
+from clockify_tracker.models import ClockifyUser, ClockifyUserChange
 
 
 class WebhookAccepted(BaseModel):
@@ -199,6 +201,10 @@ def _zone(value: str | None) -> str | None:
     return value
 
 
+# A user's name goes into email subjects: one line, as the webhook's names are made.
+UserName = Annotated[CleanStr, AfterValidator(single_line)]
+
+
 class UserUpdate(BaseModel):
     """What a coordinator sets on a user; only the fields sent change."""
 
@@ -210,7 +216,7 @@ class UserUpdate(BaseModel):
         }
     )
 
-    name: CleanStr | None = Field(default=None, min_length=1, max_length=200)
+    name: UserName | None = Field(default=None, min_length=1, max_length=200)
     email: EmailStr | None = None
     hoursPerMonth: int | None = Field(default=None, ge=0, le=744)  # noqa: N815
     enable: bool | None = None
@@ -235,7 +241,37 @@ class UserCreate(UserUpdate):
         max_length=64,
         validation_alias=AliasChoices("ExternalUserId", "externalUserId"),
     )
-    name: CleanStr = Field(min_length=1, max_length=200)
+    name: UserName = Field(min_length=1, max_length=200)
+
+
+class UserEmailConfirm(BaseModel):
+    """The address being confirmed, as the administrator saw it in the notice."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ana@example.com"}]})
+
+    email: EmailStr = Field(description="Must be the user's current email")
+
+
+class UserEmailConfirmed(BaseModel):
+    message: str = Field(examples=["Correo confirmado: los reportes se envían a esa dirección"])
+    ExternalUserId: str = Field(examples=["625cf4a6a7d9d34012f70de1"])
+    email: str = Field(examples=["ana@example.com"])
+    changedBy: str = Field(examples=["coordinacion@example.com"])  # noqa: N815
+    changedAt: datetime  # noqa: N815
+    confirmedBy: str = Field(examples=["admin@example.com"])  # noqa: N815
+
+
+def user_email_confirmed(
+    user: ClockifyUser, change: ClockifyUserChange, actor: str
+) -> UserEmailConfirmed:
+    return UserEmailConfirmed(
+        message="Correo confirmado: los reportes se envían a esa dirección",
+        ExternalUserId=user.external_id,
+        email=user.email or "",
+        changedBy=change.actor,
+        changedAt=change.created_at,
+        confirmedBy=actor,
+    )
 
 
 def user_out(user: ClockifyUser) -> UserOut:

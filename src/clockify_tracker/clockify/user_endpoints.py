@@ -11,8 +11,11 @@ from clockify_tracker.clockify.dependencies import Scope
 from clockify_tracker.clockify.schemas import (
     UserCreate,
     UserDeleted,
+    UserEmailConfirm,
+    UserEmailConfirmed,
     UserOut,
     UserUpdate,
+    user_email_confirmed,
     user_out,
 )
 from clockify_tracker.clockify.session_endpoints import Day
@@ -97,21 +100,52 @@ async def create_user(
     response_model=UserOut, responses={**_NOT_FOUND, **_CONFLICT},
 )  # fmt: skip
 async def update_user(
-    external_id: TextPath, body: UserUpdate, scope: Scope, session: DbSession
+    external_id: TextPath, body: UserUpdate, scope: Scope, session: DbSession, services: Services
 ) -> UserOut:
     """Set the email Clockify never sends, notifications, expected hours, time zone, or
-    enable/disable. Webhooks never overwrite these."""
-    return user_out(await user_service.update_user(session, scope, external_id, _changes(body)))
+    enable/disable. Webhooks never overwrite these. A new email is recorded and told to the
+    previous address and the administrators; set by a coordinator, it gets no reports for
+    REPORT_NEW_ADDRESS_HOLD_HOURS unless an administrator confirms it."""
+    user = await user_service.update_user(
+        session, scope, services.settings, external_id, _changes(body)
+    )
+    return user_out(user)
 
 
 @both_slashes(
     users, "DELETE", "/deleteByExternalId/{external_id}", summary="Disable a user",
     response_model=UserDeleted, responses=_NOT_FOUND,
 )  # fmt: skip
-async def delete_user(external_id: TextPath, scope: Scope, session: DbSession) -> UserDeleted:
+async def delete_user(
+    external_id: TextPath, scope: Scope, session: DbSession, services: Services
+) -> UserDeleted:
     """Soft: the user is disabled; their sessions and audit stay."""
-    user = await user_service.disable_user(session, scope, external_id)
+    user = await user_service.disable_user(session, scope, services.settings, external_id)
     return UserDeleted(**user_out(user).model_dump(), message="User deleted")
+
+
+@both_slashes(
+    users, "POST", "/confirmEmail/{external_id}", summary="Confirm a user's new email",
+    response_model=UserEmailConfirmed,
+    responses={
+        **_NOT_FOUND,
+        403: {"description": "Not an administrator of the user's organization"},
+        409: {"description": "No change waits for confirmation, or the email is not that one"},
+    },
+)  # fmt: skip
+async def confirm_user_email(
+    external_id: TextPath,
+    body: UserEmailConfirm,
+    scope: Scope,
+    session: DbSession,
+    services: Services,
+) -> UserEmailConfirmed:
+    """Administrators (and the service token): vouch for the email a coordinator set, so its
+    reports go there now instead of after REPORT_NEW_ADDRESS_HOLD_HOURS."""
+    confirmed = await user_service.confirm_email(
+        session, scope, services.settings, external_id, str(body.email)
+    )
+    return user_email_confirmed(confirmed.user, confirmed.change, scope.actor)
 
 
 @both_slashes(

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from clockify_tracker.kit.text import single_line
+
 Audience = Literal["coordinators", "user"]
 
 _environment = Environment(
@@ -32,9 +34,11 @@ class Content:
 
 
 def _render(template: str, subject: str, values: Mapping[str, Any]) -> Content:
-    """`template`.txt and `template`.html with the same values."""
+    """`template`.txt and `template`.html with the same values. The subject is made one line
+    here too: names are cleaned when they arrive, but a row stored before that, or a name
+    from elsewhere (an automation's), must not break the header either."""
     return Content(
-        subject=subject,
+        subject=single_line(subject),
         text=_environment.get_template(f"{template}.txt").render(values),
         html=_environment.get_template(f"{template}.html").render(values),
     )
@@ -306,6 +310,54 @@ def automation_failure(
     when = f"{started_at.astimezone(zone):%Y-%m-%d %H:%M}"
     subject = f"Automatización con error - {automation} - ({when})"
     return _render("automation_failed", subject, values)
+
+
+def user_email_changed(
+    *,
+    audience: Literal["previous", "administrators"],
+    user_name: str,
+    external_id: str,
+    old_email: str | None,
+    new_email: str | None,
+    actor: str,
+    changed_at: datetime,
+    zone: ZoneInfo,
+    held_until: datetime | None,
+) -> Content:
+    """A user's email was set, replaced or cleared: told to the address it had (so a rewrite
+    cannot go unnoticed by its owner) and to the organization's administrators."""
+    who = _actor_label(actor)
+    if audience == "previous":
+        intro = (
+            f"{who} cambió el correo al que clockify-tracker envía tus avisos y reportes de "
+            "Clockify. Desde ahora no llegarán a esta dirección."
+        )
+    else:
+        intro = f"{who} cambió el correo del usuario de Clockify {user_name}."
+    rows = [
+        Row("Usuario", f"{user_name} ({external_id})"),
+        Row("Correo anterior", old_email or "Ninguno"),
+        Row("Correo nuevo", new_email or "Ninguno (sin correo)"),
+        Row("Cambiado por", who),
+        Row("Fecha", local_time(changed_at, zone)),
+    ]
+    if held_until is not None:
+        rows.append(Row("Reportes retenidos hasta", local_time(held_until, zone)))
+    if audience == "previous":
+        outro = "Si no esperabas este cambio, avisa a los administradores de tu organización."
+    elif held_until is not None:
+        outro = (
+            "Hasta esa fecha no se envían reportes a la dirección nueva, salvo que un "
+            "administrador la confirme: POST /api-clockify/users/confirmEmail/"
+            f'{external_id} con {{"email": "{new_email}"}}. Si el cambio no es legítimo, '
+            "corrige el correo del usuario."
+        )
+    else:
+        outro = "El cambio quedó registrado y confirmado por quien lo hizo."
+    values = {"tone": "warning", "title": "Correo de usuario cambiado", "intro": intro,
+              "rows": rows, "outro": outro}  # fmt: skip
+    return _render("user_email_changed", f"Clockify - Correo de usuario cambiado - {user_name}",
+                   values)  # fmt: skip
 
 
 def smtp_test(

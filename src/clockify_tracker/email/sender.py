@@ -37,6 +37,12 @@ class TransientSmtpError(Exception):
     """Connection refused, timeout, 4xx: worth trying again later."""
 
 
+class MessageBuildError(Exception):
+    """The row cannot become a message (a header value with a line break, an attachment type
+    the email package refuses): the same row fails the same way every time, so it is not
+    retried."""
+
+
 def build(outgoing: Outgoing, settings: Settings) -> MimeMessage:
     message = MimeMessage()
     message["From"] = settings.mail_default_sender
@@ -60,11 +66,23 @@ def build(outgoing: Outgoing, settings: Settings) -> MimeMessage:
     return message
 
 
+def compose(outgoing: Outgoing, settings: Settings) -> MimeMessage:
+    """`build`, with whatever it raises turned into a MessageBuildError."""
+    try:
+        return build(outgoing, settings)
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"
+        raise MessageBuildError(f"El mensaje no se pudo construir: {detail}") from None
+
+
 async def send(outgoing: Outgoing, settings: Settings) -> None:
+    """Raises MessageBuildError, PermanentSmtpError or TransientSmtpError, nothing else: an
+    unexpected error from the client library is counted and retried like a transient one."""
+    message = compose(outgoing, settings)
     password = settings.mail_password.get_secret_value()
     try:
         await aiosmtplib.send(
-            build(outgoing, settings),
+            message,
             hostname=settings.mail_server,
             port=settings.mail_port,
             start_tls=settings.mail_use_tls if not settings.mail_use_ssl else False,
@@ -79,4 +97,8 @@ async def send(outgoing: Outgoing, settings: Settings) -> None:
             raise PermanentSmtpError(detail) from None
         raise TransientSmtpError(detail) from None
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise TransientSmtpError(f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:
+        # Not an SMTP answer: a surprise from the library. Never let it escape the delivery
+        # (the row would stay `sending` and be claimed again and again, uncounted).
         raise TransientSmtpError(f"{type(exc).__name__}: {exc}") from None

@@ -14,6 +14,7 @@ from clockify_tracker.email import repository
 from clockify_tracker.email.content import smtp_test
 from clockify_tracker.email.sender import (
     Attachment,
+    MessageBuildError,
     Outgoing,
     PermanentSmtpError,
     TransientSmtpError,
@@ -23,6 +24,7 @@ from clockify_tracker.exceptions import ConflictError, NotFoundError
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.logging import redact
 from clockify_tracker.kit.outbox import signal_after_commit
+from clockify_tracker.kit.text import single_line
 from clockify_tracker.kit.time import utcnow
 from clockify_tracker.models import EmailMessage
 from clockify_tracker.organization import service as organization_service
@@ -49,13 +51,14 @@ async def enqueue(
     attachment_ids: list[int] | None = None,
 ) -> EmailMessage:
     """Write the email in the caller's transaction; after commit the worker is signalled.
-    Attachments are stored files, referenced by id: the row never carries their bytes."""
+    Attachments are stored files, referenced by id: the row never carries their bytes.
+    The subject is stored as one line, whoever composed it."""
     unique = list(dict.fromkeys(address.strip() for address in recipients if address.strip()))
     email = EmailMessage(
         organization_id=organization_id,
         kind=kind,
         recipients=unique,
-        subject=subject,
+        subject=single_line(subject),
         text_body=text_body,
         html_body=html_body,
         message_id=f"<{uuid.uuid4().hex}@clockify-tracker>",
@@ -108,13 +111,25 @@ async def queue_test_email(
 
 
 async def deliver(database: Database, settings: Settings, email_id: int) -> str:
-    """Claim, send outside any transaction, record. Returns what happened."""
+    """Claim, send outside any transaction, record. Returns what happened. Whatever goes wrong
+    after the claim is counted as an attempt and recorded on the row (`last_error`), and the
+    row ends `sent`, `pending` (a retry is due) or `failed`: never left `sending` to be
+    claimed again uncounted."""
     async with database.unit_of_work() as session:
         email = await repository.claim(
             session, email_id, lease=timedelta(seconds=settings.email_lease_seconds)
         )
         if email is None:
             return "skipped"
+        attempts = email.attempts
+        if attempts > settings.email_max_retries + 1:
+            # Earlier attempts never reported back (a worker killed while sending, every
+            # time): the budget is spent all the same. It may have gone out; the same
+            # Message-ID would tell, but sending it again and again would not help.
+            error = f"{attempts - 1} intentos sin respuesta del worker (interrumpidos)"
+            await repository.mark_failed(session, email_id, error)
+            log.warning("email %s failed for good: %s", email_id, error)
+            return "failed"
         files = await storage.load(session, [item["file_id"] for item in email.attachments])
         outgoing = Outgoing(
             email.message_id,
@@ -124,24 +139,34 @@ async def deliver(database: Database, settings: Settings, email_id: int) -> str:
             email.html_body,
             tuple(Attachment(f.filename, f.content_type, f.content) for f in files),
         )
-        attempts = email.attempts
     try:
         await send(outgoing, settings)
-    except PermanentSmtpError as exc:
+    except (MessageBuildError, PermanentSmtpError) as exc:
+        # Sending the same row again would fail the same way.
         return await _finish(database, email_id, "failed", str(exc))
     except TransientSmtpError as exc:
-        if attempts > settings.email_max_retries:
-            return await _finish(database, email_id, "failed", str(exc))
-        delay = settings.email_retry_delay * 2 ** (attempts - 1)
-        async with database.unit_of_work() as session:
-            await repository.schedule_retry(session, email_id, delay, redact(str(exc))[:1000])
-        log.warning("email %s: retry in %.1fs (%s)", email_id, delay, redact(str(exc)))
-        return "retry"
+        return await _retry_or_fail(database, settings, email_id, attempts, str(exc))
+    except Exception as exc:  # a bug of ours: counted like a transient failure
+        log.exception("email %s: unexpected error while sending", email_id)
+        error = f"{type(exc).__name__}: {exc}"
+        return await _retry_or_fail(database, settings, email_id, attempts, error)
     # Accepted by the server: only now is it sent. A crash before this commit resends it with
     # the same Message-ID, which the receiving side can recognise.
     async with database.unit_of_work() as session:
         await repository.mark_sent(session, email_id)
     return "sent"
+
+
+async def _retry_or_fail(
+    database: Database, settings: Settings, email_id: int, attempts: int, error: str
+) -> str:
+    if attempts > settings.email_max_retries:
+        return await _finish(database, email_id, "failed", error)
+    delay = settings.email_retry_delay * 2 ** (attempts - 1)
+    async with database.unit_of_work() as session:
+        await repository.schedule_retry(session, email_id, delay, redact(error)[:1000])
+    log.warning("email %s: retry in %.1fs (%s)", email_id, delay, redact(error))
+    return "retry"
 
 
 async def _finish(database: Database, email_id: int, status: str, error: str) -> str:

@@ -8,6 +8,7 @@ from clockify_tracker.models.binnacle_entry import BinnacleEntry
 from clockify_tracker.models.clockify_event import ClockifyEvent
 from clockify_tracker.models.clockify_session import ClockifySession
 from clockify_tracker.models.clockify_user import ClockifyUser
+from clockify_tracker.models.clockify_user_change import ClockifyUserChange, UserChangeEvent
 from clockify_tracker.models.clockify_workspace import ClockifyWorkspace
 from clockify_tracker.models.email_message import EmailMessage
 from clockify_tracker.models.error_log import ErrorLog
@@ -30,6 +31,7 @@ __all__ = [
     "ClockifyEvent",
     "ClockifySession",
     "ClockifyUser",
+    "ClockifyUserChange",
     "ClockifyWorkspace",
     "EmailMessage",
     "ErrorLog",
@@ -45,4 +47,5 @@ __all__ = [
     "ReportJob",
     "Role",
     "StoredFile",
+    "UserChangeEvent",
 ]

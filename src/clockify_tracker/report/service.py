@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from clockify_tracker.clockify import repository as clockify_repository
+from clockify_tracker.clockify import user_service
 from clockify_tracker.config import Settings
 from clockify_tracker.email import service as email_service
 from clockify_tracker.email.content import report_delivery
-from clockify_tracker.exceptions import NotFoundError, UnprocessableError
+from clockify_tracker.exceptions import ConflictError, NotFoundError, UnprocessableError
 from clockify_tracker.kit.db import Database
 from clockify_tracker.kit.logging import redact
 from clockify_tracker.kit.outbox import signal_after_commit
@@ -115,13 +116,23 @@ async def request_custom(
         raise UnprocessableError(
             f"El rango no puede pasar de {settings.report_max_days} días", field="body.endDate"
         )
-    allowed = await _allowed_recipients(session, scope, settings, user)
-    if email_to.lower() not in allowed:
-        raise UnprocessableError(
-            "emailToSend debe ser el correo del usuario, el tuyo o el de la coordinación de su "
-            "organización: un reporte no se envía a cualquier dirección",
-            field="body.emailToSend",
-        )
+    address = email_to.lower()
+    if address not in await _others_allowed(session, scope, settings, user):
+        if address != (user.email or "").lower():
+            raise UnprocessableError(
+                "emailToSend debe ser el correo del usuario, el tuyo o el de la coordinación "
+                "de su organización: un reporte no se envía a cualquier dirección",
+                field="body.emailToSend",
+            )
+        held_until = await user_service.email_held_until(session, settings, user)
+        if held_until is not None:
+            raise ConflictError(
+                "El correo de este usuario cambió hace poco y ningún administrador lo ha "
+                "confirmado: no recibe reportes hasta "
+                f"{held_until.astimezone(settings.timezone):%d/%m/%Y %H:%M} "
+                f"({settings.timezone.key}) o hasta que un administrador lo confirme",
+                field="body.emailToSend",
+            )
     job = ReportJob(
         organization_id=user.organization_id, kind="custom", trigger="manual",
         period_start=first_day, period_end=last_day, clockify_user_id=user.id,
@@ -131,16 +142,18 @@ async def request_custom(
     return added
 
 
-async def _allowed_recipients(
+async def _others_allowed(
     session: AsyncSession, scope: ClockifyScope, settings: Settings, user: ClockifyUser
 ) -> set[str]:
+    """The caller's and the coordination's addresses. The user's own is allowed too, but
+    only when it was not changed recently without an administrator's confirmation."""
     coordinators = await organization_service.coordinator_recipients(
         session, user.organization_id,
         configured=settings.coordinator_recipients,
         default_organization=settings.default_organization,
     )  # fmt: skip
     own = [scope.actor] if "@" in scope.actor else []
-    return {address.lower() for address in [*coordinators, *own, user.email or ""] if address}
+    return {address.lower() for address in [*coordinators, *own] if address}
 
 
 async def _add(session: AsyncSession, jobs: list[ReportJob]) -> list[ReportJob]:
@@ -379,14 +392,23 @@ async def _finish(session: AsyncSession, settings: Settings, spec: JobSpec, buil
         if coordinators:
             await _email(session, spec, main, main_file, coordinators, "Coordinación")
             emails += 1
+    # A user's address changed recently by a coordinator, and not confirmed by an
+    # administrator, gets no report: the coordinators' workbook still has their sheet.
+    held = await user_service.held_emails(session, settings, spec.organization_id)
+    withheld = 0
     for personal in built.personal:
         assert personal.recipient is not None
+        if personal.recipient.lower() in held:
+            log.warning("report %s: not sent to a recently changed address", spec.id)
+            withheld += 1
+            continue
         file_id = await _store(session, spec, personal)
         await _email(
             session, spec, personal, file_id, [personal.recipient], personal.totals.user.name
         )
         emails += 1
-    job.summary = {"users": built.users, "sessions": main.totals.sessions, "emails": emails}
+    summary = {"users": built.users, "sessions": main.totals.sessions, "emails": emails}
+    job.summary = summary | ({"withheld": withheld} if withheld else {})
     job.status, job.lease_until, job.last_error = "done", None, None
     job.finished_at = datetime.now(tz=settings.timezone)
     return "done"
