@@ -31,9 +31,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH
 
+# app runs the API, beat and Flower. The worker runs as root only to start each automation
+# script as clockify-scripts (AUTOMATION_RUN_AS_USER), which owns nothing and can read neither
+# the worker's environment (its secrets) nor the service's var/.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
-        --shell /usr/sbin/nologin app
+        --shell /usr/sbin/nologin app \
+    && groupadd --system --gid 10002 clockify-scripts \
+    && useradd --system --uid 10002 --gid clockify-scripts --home-dir /nonexistent \
+        --no-create-home --shell /usr/sbin/nologin clockify-scripts
 
 WORKDIR /app
 
@@ -43,8 +49,9 @@ COPY alembic.ini ./
 COPY alembic ./alembic
 
 # var/: Celery beat's schedule file (CELERY_BEAT_SCHEDULE_FILE, default var/celerybeat-schedule).
-# automations/: the default AUTOMATIONS_DIR (relative to /app).
-RUN mkdir -p var automations && chown app:app var
+# automations/: the default AUTOMATIONS_DIR (relative to /app), root's: scripts read it, never
+# write it. var/ is app's alone (0700), out of the scripts' reach.
+RUN mkdir -p var automations && chown app:app var && chmod 0700 var
 
 USER app
 

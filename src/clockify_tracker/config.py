@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     automation_dispatch_interval: float = Field(default=5.0, ge=0)
     # An automation's failures are emailed to its administrators at most this often.
     automation_failure_email_seconds: float = Field(default=3600.0, ge=0)
+    # Scripts run as this unprivileged user (created with `useradd --system` when missing and
+    # the worker is root). A worker that cannot switch users refuses to run scripts unless
+    # AUTOMATION_ALLOW_UNISOLATED is true (development only: they can then read its secrets).
+    automation_run_as_user: str = "clockify-scripts"
+    automation_allow_unisolated: bool = False
     cors_origins: CommaList = Field(default_factory=list)
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses
     # or `*`). Empty: none, and the client address is the TCP peer's (login limits count it).

@@ -70,8 +70,8 @@ time.sleep(600)
 
 
 @pytest.fixture
-def scripts_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "automations"
+def scripts_dir(exchange: Path) -> Path:
+    folder = exchange / "automations"
     folder.mkdir()
     (folder / "fases.py").write_text(PHASED)
     (folder / "terco.py").write_text(STUBBORN)
@@ -120,9 +120,9 @@ def when(client: httpx.AsyncClient, execution_id: str, check: Any) -> Any:
 
 
 async def test_status_follows_the_phases_of_a_running_script_to_the_end(
-    stack: Stack, admin: httpx.AsyncClient, scripts_dir: Path, tmp_path: Path
+    stack: Stack, admin: httpx.AsyncClient, scripts_dir: Path, exchange: Path
 ) -> None:
-    gate = tmp_path / "gate"
+    gate = exchange / "gate"
     gate.mkdir()
     execution_id = await start(admin, "fases", {"gate": str(gate)})
     worker = stack.worker({"AUTOMATIONS_DIR": str(scripts_dir)})
@@ -167,14 +167,14 @@ async def test_status_follows_the_phases_of_a_running_script_to_the_end(
 
 
 async def test_cancel_ends_the_whole_process_group_and_records_who(
-    stack: Stack, admin: httpx.AsyncClient, scripts_dir: Path, tmp_path: Path
+    stack: Stack, admin: httpx.AsyncClient, scripts_dir: Path, exchange: Path
 ) -> None:
-    queued = await start(admin, "fases", {"gate": str(tmp_path)})
+    queued = await start(admin, "fases", {"gate": str(exchange)})
     queued_cancel = await admin.request("DELETE", f"{BASE}/ejecutar", json={"execution_id": queued})
     assert queued_cancel.json()["data"]["estado"] == "error", "not started: closed at once"
     assert (await status(admin, queued))["status"] == "cancelled"
 
-    pids = tmp_path / "pids"
+    pids = exchange / "pids"
     execution_id = await start(admin, "terco", {"pids": str(pids)})
     worker = stack.worker(
         {"AUTOMATIONS_DIR": str(scripts_dir), "AUTOMATION_KILL_GRACE_SECONDS": "1"}

@@ -117,9 +117,9 @@ async def _logged(client: httpx.AsyncClient, automation_id: int, count: int) -> 
 
 
 async def test_a_run_past_its_time_limit_is_ended_with_its_whole_process_group(
-    alfa_admin: httpx.AsyncClient, tmp_path: Path
+    alfa_admin: httpx.AsyncClient, exchange: Path
 ) -> None:
-    pids_file = tmp_path / "pids"
+    pids_file = exchange / "pids"
     created = await create(alfa_admin, script_path="lento.py", timeout_segundos=2,
                            variables_personalizadas={"pids": str(pids_file)})  # fmt: skip
 
@@ -180,10 +180,10 @@ async def test_the_script_gets_its_variables_and_none_of_the_services_secrets(
 
 
 async def test_a_second_run_while_one_is_queued_or_running_is_409_and_so_is_delete(
-    alfa_admin: httpx.AsyncClient, tmp_path: Path
+    alfa_admin: httpx.AsyncClient, exchange: Path
 ) -> None:
     created = await create(alfa_admin, script_path="lento.py", timeout_segundos=3,
-                           variables_personalizadas={"pids": str(tmp_path / "pids")})  # fmt: skip
+                           variables_personalizadas={"pids": str(exchange / "pids")})  # fmt: skip
     await run(alfa_admin, created["id"])
 
     again = await alfa_admin.post(f"{BASE}/ejecutar", json={"automatizacion_id": created["id"]})
@@ -215,3 +215,68 @@ async def test_a_script_removed_after_it_was_configured_fails_with_a_clear_error
 async def _count_emails(db: Database) -> int:
     async with db.unit_of_work() as session:
         return int(await session.scalar(select(func.count()).select_from(EmailMessage)) or 0)
+
+
+def _pids(path: Path) -> list[int]:
+    return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+
+async def _written(path: Path) -> list[int]:
+    return _pids(path)
+
+
+async def test_a_run_ends_with_its_script_and_takes_even_its_setsid_children_along(
+    alfa_admin: httpx.AsyncClient, exchange: Path
+) -> None:
+    pids_file = exchange / "pids"
+    created = await create(alfa_admin, script_path="hijos.py",
+                           variables_personalizadas={"pids": str(pids_file)})  # fmt: skip
+
+    await run(alfa_admin, created["id"])
+    # Two children sleep 300 s holding stdout; the run must not wait for them (nor 5 s).
+    (log,) = (await outcome(alfa_admin, created["id"], within=15))["logs"]
+
+    assert log["estado"] == "exitoso"
+    assert log["output"].strip() == "hijos iniciados"
+    assert log["duracion_segundos"] < 4
+    escaped, grouped = _pids(pids_file)
+    assert not alive(escaped), "the child that left with setsid is gone"
+    assert not alive(grouped), "the child in the script's group is gone"
+
+
+async def test_cancel_ends_the_script_and_its_setsid_child(
+    alfa_admin: httpx.AsyncClient, exchange: Path
+) -> None:
+    pids_file = exchange / "pids"
+    created = await create(alfa_admin, script_path="hijo_terco.py",
+                           variables_personalizadas={"pids": str(pids_file)})  # fmt: skip
+    started = await run(alfa_admin, created["id"])
+    script, escaped = await eventually(lambda: _written(pids_file), within=20)
+
+    cancelled = await alfa_admin.request(
+        "DELETE", f"{BASE}/ejecutar", json={"execution_id": started["execution_id"]}
+    )
+    (log,) = (await outcome(alfa_admin, created["id"]))["logs"]
+
+    assert cancelled.status_code == 200
+    assert log["estado"] == "error"
+    assert log["mensaje"] == "Ejecución cancelada por admin@alfa.example"
+    assert not alive(script)
+    assert not alive(escaped), "the setsid child that ignores SIGTERM was killed too"
+
+
+async def test_the_time_limit_ends_the_script_and_its_setsid_child(
+    alfa_admin: httpx.AsyncClient, exchange: Path
+) -> None:
+    pids_file = exchange / "pids"
+    created = await create(alfa_admin, script_path="hijo_terco.py", timeout_segundos=2,
+                           variables_personalizadas={"pids": str(pids_file)})  # fmt: skip
+
+    await run(alfa_admin, created["id"])
+    (log,) = (await outcome(alfa_admin, created["id"]))["logs"]
+
+    assert log["estado"] == "error"
+    assert log["mensaje"].startswith("Se superó el tiempo límite")
+    script, escaped = _pids(pids_file)
+    assert not alive(script)
+    assert not alive(escaped), "the setsid child that ignores SIGTERM was killed too"

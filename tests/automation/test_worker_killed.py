@@ -31,12 +31,12 @@ time.sleep(600)
 
 
 async def test_a_script_dies_with_its_killed_worker_and_the_reaper_closes_the_run(
-    stack: Stack, tmp_path: Path
+    stack: Stack, exchange: Path
 ) -> None:
-    scripts = tmp_path / "automations"
+    scripts = exchange / "automations"
     scripts.mkdir()
     (scripts / "dormilon.py").write_text(SLEEPER)
-    pid_file = tmp_path / "pid"
+    pid_file = exchange / "pid"
     alfa = await create_organization(stack.db, "Alfa Industrias")
     await create_account(stack.db, "admin@alfa.example", organization=alfa)
     settings = Settings.model_validate(

@@ -1,6 +1,8 @@
-"""Running one script: its own process group, a minimal environment, bounded output, and a
-timeout that ends the whole group (SIGTERM, then SIGKILL after a grace period). No database:
-the caller records what this returns."""
+"""Running one script: as its unprivileged user (see `sandbox`), through a launcher that
+tracks every process it starts; a minimal environment, bounded output, and a timeout or a
+cancel that ends the whole tree (SIGTERM, then SIGKILL after a grace period). The run ends
+when the script ends: what it left behind is killed then. No database: the caller records
+what this returns."""
 
 from __future__ import annotations
 
@@ -17,13 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clockify_tracker.automation import sandbox
 from clockify_tracker.automation.progress import parse_marker
+from clockify_tracker.config import settings
 
 log = logging.getLogger(__name__)
 
 MAX_OUTPUT = 50_000
-# Execs the script after asking the kernel to kill it if the worker dies (see the file).
+# Starts the script as its user, and ends all it started with it (see the file).
 LAUNCHER = Path(__file__).resolve().parent / "script_helpers" / "_launch.py"
+# The launcher ends the tree within the kill grace; past this much more, the runner kills it.
+LAUNCHER_MARGIN_SECONDS = 5.0
 CUT_MARKER = "[… {omitted} caracteres anteriores omitidos …]\n"
 _READ_CHUNK = 65_536
 
@@ -139,12 +145,22 @@ async def run_script(
     kill_grace: float,
     on_event: OnEvent | None = None,
     cancelled_by: CancelCheck | None = None,
+    plan: sandbox.Plan | None = None,
 ) -> RunResult:
     started = time.monotonic()
     stdout, stderr = _Tail(), _Tail()
+    if plan is None:
+        try:
+            plan = await _plan(interpreter, script, cwd, env)
+        except sandbox.IsolationError as exc:
+            return RunResult("error", None, "", "No se pudo iniciar el script", str(exc),
+                             time.monotonic() - started)  # fmt: skip
+    if plan.warning:
+        stdout.add(plan.warning)
+    argument = plan.argument(sandbox.interpreters(interpreter), kill_grace)
     try:
         process = await asyncio.create_subprocess_exec(
-            interpreter, str(LAUNCHER), str(script), cwd=cwd, env=dict(env),
+            interpreter, str(LAUNCHER), argument, str(script), cwd=cwd, env=dict(env),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, start_new_session=True,
         )  # fmt: skip
@@ -152,7 +168,7 @@ async def run_script(
         return RunResult("error", None, "", "No se pudo iniciar el script",
                          f"No se pudo iniciar el script: {exc.strerror or exc}",
                          time.monotonic() - started)  # fmt: skip
-    pgid = process.pid  # start_new_session: the script leads its own group
+    pgid = process.pid  # start_new_session: the launcher leads its own group
     readers = asyncio.gather(
         _drain_lines(process.stdout, stdout, on_event), _drain(process.stderr, stderr)
     )
@@ -171,12 +187,14 @@ async def run_script(
         if cancelled_by is not None and (who := await cancelled_by()):
             stop_reason = f"cancel:{who}"
     if stop_reason is not None:
-        _kill_group(pgid, signal.SIGTERM)
-        done, _ = await asyncio.wait({ended}, timeout=kill_grace)
-        if not done:
+        # The launcher sends SIGTERM to the whole tree, SIGKILL after the grace, then exits.
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        done, _ = await asyncio.wait({ended}, timeout=kill_grace + LAUNCHER_MARGIN_SECONDS)
+        if not done:  # not expected: the launcher is ours; its group goes, pipes or not
             _kill_group(pgid, signal.SIGKILL)
-            await ended
-    # Whatever the script left behind in its group goes too: nothing outlives its run.
+            await asyncio.wait({ended}, timeout=LAUNCHER_MARGIN_SECONDS)
+    # The launcher has killed what the script left behind; its group goes too, in case.
     _kill_group(pgid, signal.SIGKILL)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(readers, 5)
@@ -197,6 +215,13 @@ async def run_script(
         return RunResult("advertencia", code, output,
                          "Ejecución completada con advertencias", None, duration)  # fmt: skip
     return RunResult("exitoso", code, output, "Ejecución completada exitosamente", None, duration)
+
+
+async def _plan(interpreter: str, script: Path, cwd: Path, env: Mapping[str, str]) -> sandbox.Plan:
+    return await asyncio.to_thread(
+        sandbox.plan_for, settings, script=script, cwd=cwd, interpreter=interpreter,
+        organization_folder=env.get("VAR_LOCAL_DATABASE_NAME", ""),
+    )  # fmt: skip
 
 
 def _last_line(text: str) -> str | None:
