@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.worker",
     "tests.fixtures.stack",
+    "tests.fixtures.exchange",
 ]
 
 

@@ -81,12 +81,12 @@ async def settled(db: Database) -> bool:
 
 @pytest.mark.timeout(RUN_SECONDS + 180)
 async def test_two_beats_for_three_minutes_run_each_tick_once_and_send_each_period_once(
-    stack: Stack, tmp_path: Path
+    stack: Stack, exchange: Path
 ) -> None:
-    scripts = tmp_path / "scripts"
+    scripts = exchange / "scripts"
     scripts.mkdir()
     (scripts / "marca.py").write_text(MARK_SCRIPT)
-    marks = tmp_path / "marks.txt"
+    marks = exchange / "marks.txt"
     organization = await create_organization(stack.db, "default")
     # Reports: sessions in the latest week and month, both periods due (wide catch-up window).
     ana = await create_user(stack.db, organization, "Ana Pérez", email="ana@example.com")

@@ -3,11 +3,7 @@ Alfa's accountant (read-only role), Beta's administrator (another tenant)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,16 +37,6 @@ async def tenants(db: Database) -> Tenants:
 async def alfa_admin(client: httpx.AsyncClient, tenants: Tenants) -> httpx.AsyncClient:
     assert (await login(client, "admin@alfa.example")).status_code == 200
     return client
-
-
-@pytest.fixture
-def exchange() -> Iterator[Path]:
-    """A folder the scripts' user may write (pid files): pytest's tmp_path is readable by
-    the test's own user alone, as every private folder of the worker's user is to a script."""
-    folder = Path(tempfile.mkdtemp(prefix="ct-exchange-"))
-    folder.chmod(0o1777)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def automation(**changes: Any) -> dict[str, Any]:

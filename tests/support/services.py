@@ -6,6 +6,8 @@ ports when they answer; otherwise embedded servers with data under var/test/."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +70,18 @@ def _redis_url() -> tuple[str, str]:
     return url, "embedded Redis"
 
 
+def _scripts_folder() -> Path:
+    """The suite's scripts (tests/data/automations), copied where the scripts' unprivileged
+    user can read them: a checkout under root's home (mode 0700) is closed to it, as the
+    worker's private folders are meant to be."""
+    folder = Path(tempfile.mkdtemp(prefix="ct-test-automations-"))
+    shutil.copytree(REPO_ROOT / "tests" / "data" / "automations", folder, dirs_exist_ok=True)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    _stops.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return folder
+
+
 def configure_test_environment() -> TestServices:
     database_url, db_origin = _database_url()
     redis_url, redis_origin = _redis_url()
@@ -88,7 +102,7 @@ def configure_test_environment() -> TestServices:
         MONITOR_INTERVAL_SECONDS="0",
         AUTOMATION_DISPATCH_INTERVAL="0",
         # The suite's scripts (tests/data/automations), and a short kill grace for timeouts.
-        AUTOMATIONS_DIR=str(REPO_ROOT / "tests" / "data" / "automations"),
+        AUTOMATIONS_DIR=str(_scripts_folder()),
         AUTOMATION_KILL_GRACE_SECONDS="1",
         SECRET_TOKEN="test-secret-token-value",
         # The default organization's coordination, who get every notification.

@@ -13,6 +13,7 @@ warning on top of each run's output."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN = 6, 7, 21
 HELPERS_DIR = Path(__file__).resolve().parent / "script_helpers"
+# What a script may import from us (its PYTHONPATH): the progress helper alone.
+SCRIPT_HELPERS = ("sat_progress.py",)
 # Interpreters tried, after the configured one, when the scripts' user cannot execute it (a
 # base Python under root's home, as pyenv installs it): the system's, which sees no service
 # package either. Never for the scripts' own virtualenv: its packages are the point.
@@ -39,6 +43,21 @@ UNISOLATED_WARNING = (
     "pudo leer la configuración y los secretos del servicio\n"
 )
 _PROBE = "import ctypes, sys; sys.exit(ctypes.CDLL(None, use_errno=True).unshare(0x00020000) != 0)"
+
+
+@cache
+def shared_helpers() -> Path:
+    """A copy of the scripts' helpers that the scripts' user can read wherever the service is
+    installed (a checkout under root's home is closed to it): a folder of a random name, made
+    by this process, readable by all and writable by none but its owner."""
+    folder = Path(tempfile.mkdtemp(prefix="clockify-tracker-helpers-"))
+    for name in SCRIPT_HELPERS:
+        target = folder / name
+        shutil.copyfile(HELPERS_DIR / name, target)
+        target.chmod(0o644)
+    folder.chmod(0o755)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 class IsolationError(Exception):
@@ -153,7 +172,7 @@ def plan_for(
         if can_hide_paths():
             hide = hidden_paths(
                 (service_dir or Path.cwd()).resolve(), settings.automations_dir.resolve(),
-                organization_folder, [script, cwd, Path(interpreter), HELPERS_DIR],
+                organization_folder, [script, cwd, Path(interpreter), shared_helpers()],
             )  # fmt: skip
         else:
             _warn_once("scripts run as %s, but this worker cannot create mount namespaces "

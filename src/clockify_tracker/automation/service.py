@@ -25,6 +25,7 @@ from clockify_tracker.automation import (
     metadata,
     progress,
     repository,
+    sandbox,
     schedule,
     scripts,
 )
@@ -68,7 +69,6 @@ SYSTEM_NAMES = {
     "LD_AUDIT", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT",
     "PYTHONWARNINGS", "PYTHONUSERBASE", "PYTHONSAFEPATH",
 }  # fmt: skip
-HELPERS_DIR = Path(__file__).resolve().parent / "script_helpers"
 
 
 # --- who may ---------------------------------------------------------------------------------
@@ -395,7 +395,9 @@ def environment(
     env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     # Only the folder of the progress helper: `from sat_progress import SATProgress` works.
-    env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONPATH=str(HELPERS_DIR))
+    env.update(
+        PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONPATH=str(sandbox.shared_helpers())
+    )
     for key, value in automation.variables.items():
         env[f"VAR_LOCAL_{key.upper()}"] = str(value)
     env.update(
