@@ -341,7 +341,11 @@ async def test_fifty_concurrent_identical_deliveries_make_one_of_everything(
     outcomes = sorted(r.json()["outcome"] for r in responses)
     assert outcomes == ["accepted"] + ["duplicate"] * 49
     applied = await asyncio.gather(*(process(db, body["id"]) for _ in range(5)))
-    assert sorted(applied) == [[], [], [], [], ["created"]], "applied once, however often asked"
+    # These five calls and the suite's worker (which may have taken the delivery first) race
+    # for it: at most one call applies it, and the stored outcome shows it was applied once.
+    assert sorted(applied)[:4] == [[], [], [], []]
+    assert sorted(applied)[4] in ([], ["created"])
+    assert await process(db, body["id"], since=0) == ["created"], "applied once, by whoever"
     assert await count(db, ClockifySession) == 1
     assert await count(db, BinnacleEntry) == 1
     assert await count(db, Notification) == 1
