@@ -171,19 +171,7 @@ async def me(
         if not refresh_token or authorization:
             raise
         return await _rotate(request, response, session, services, codec, refresh_token)
-    return Envelope(data=await _describe(session, principal))
-
-
-async def _describe(session: DbSession, principal: AccountPrincipal) -> SessionData:
-    account = await service.load_account(session, principal)
-    view = await service.describe_account(session, account)
-    if principal.active_organization_id is not None:
-        chosen = next(
-            (m for m in view.memberships if m.organization.id == principal.active_organization_id),
-            view.active,
-        )
-        view = service.AccountView(view.account, view.memberships, chosen)
-    return session_data(view)
+    return Envelope(data=session_data(await service.describe_principal(session, principal)))
 
 
 @router.post(

@@ -245,6 +245,20 @@ async def load_account(session: AsyncSession, principal: AccountPrincipal) -> Ac
     return account
 
 
+async def describe_principal(session: AsyncSession, principal: AccountPrincipal) -> AccountView:
+    """The account as its token sees it: the token's active organization while it is still
+    one of the account's, else the account's own choice."""
+    account = await load_account(session, principal)
+    view = await describe_account(session, account)
+    if principal.active_organization_id is None:
+        return view
+    chosen = next(
+        (m for m in view.memberships if m.organization.id == principal.active_organization_id),
+        view.active,
+    )
+    return AccountView(view.account, view.memberships, chosen)
+
+
 async def organization_access(
     session: AsyncSession, principal: AccountPrincipal, reference: str | None
 ) -> OrganizationAccess:
